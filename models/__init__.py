@@ -1,0 +1,1 @@
+"""Bit-exact golden models. Pure numpy: nothing here imports a simulator."""

@@ -1,0 +1,31 @@
+"""Named configurations per block: ``min``, ``typical``, ``non_pow2``, ``max`` (Amaranth-style
+corners: one, power of two, non power of two, largest we regress).
+
+``get_config(block, name, overrides)`` is what ``make sim``, ``rtl.convert`` and the tests
+call; an unknown
+block or config name gets one sentence listing the known ones.
+"""
+
+from __future__ import annotations
+
+from models.gemm import GemmParams
+from models.params import BlockParams, ParamError
+
+CONFIGS: dict[str, dict[str, BlockParams]] = {
+    "gemm": {
+        "min": GemmParams(rows=1, cols=1, requant=False),
+        "typical": GemmParams(rows=4, cols=4, requant=True),
+        "non_pow2": GemmParams(rows=3, cols=5, requant=True),
+        "max": GemmParams(rows=8, cols=8, requant=False),
+    },
+}
+
+
+def get_config(block: str, name: str = "typical", overrides: dict | None = None) -> BlockParams:
+    if block not in CONFIGS:
+        raise ParamError(f"unknown block {block!r}; known blocks: {', '.join(sorted(CONFIGS))}")
+    if name not in CONFIGS[block]:
+        raise ParamError(f"{block}: unknown config {name!r}; known configs: "
+                         f"{', '.join(CONFIGS[block])}")
+    p = CONFIGS[block][name]
+    return p.replace(**overrides) if overrides else p

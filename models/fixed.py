@@ -1,0 +1,105 @@
+"""Fixed-point and bit-packing helpers, written once and used by every model and codec.
+
+All functions are bit-true: they work on Python ints or numpy ``int64`` arrays and never on
+floats. The rounding rule of the project is **round half up** on an arithmetic right shift::
+
+    round_shift(x, s) = (x + 2**(s-1)) >> s      (s > 0; s == 0 returns x)
+
+which is what the RTL builds (one adder and a shift). Note that half-up is *not* symmetric:
+-2.5 rounds to -2 and 2.5 rounds to 3 (``>>`` floors towards minus infinity).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+INT64_SAFE_BITS = 62  # largest magnitude width we let an int64 intermediate reach
+
+
+def smin(bits: int) -> int:
+    """Smallest signed value of a ``bits``-wide two's-complement number."""
+    return -(1 << (bits - 1))
+
+
+def smax(bits: int) -> int:
+    """Largest signed value of a ``bits``-wide two's-complement number."""
+    return (1 << (bits - 1)) - 1
+
+
+def wrap(x, bits: int):
+    """Two's-complement wrap to ``bits`` (what a ``bits``-wide register does on overflow)."""
+    mask = (1 << bits) - 1
+    half = 1 << (bits - 1)
+    if isinstance(x, np.ndarray):
+        x = x.astype(np.int64)
+        return ((x + half) & mask) - half
+    return ((int(x) + half) & mask) - half
+
+
+def saturate(x, bits: int):
+    """Clamp to the signed range of ``bits`` bits."""
+    if isinstance(x, np.ndarray):
+        return np.clip(x.astype(np.int64), smin(bits), smax(bits))
+    return max(smin(bits), min(smax(bits), int(x)))
+
+
+def saturate_unsigned(x, bits: int):
+    """Clamp to ``[0, 2**bits - 1]``."""
+    if isinstance(x, np.ndarray):
+        return np.clip(x.astype(np.int64), 0, (1 << bits) - 1)
+    return max(0, min((1 << bits) - 1, int(x)))
+
+
+def round_shift(x, s: int):
+    """Arithmetic right shift by ``s`` with round half up (see module doc)."""
+    if s < 0:
+        raise ValueError(f"round_shift: shift must be >= 0 (got {s})")
+    if isinstance(x, np.ndarray):
+        x = x.astype(np.int64)
+        return x if s == 0 else (x + (1 << (s - 1))) >> s
+    x = int(x)
+    return x if s == 0 else (x + (1 << (s - 1))) >> s
+
+
+def fits_signed(x, bits: int) -> bool:
+    """True when every value of ``x`` is representable in ``bits`` signed bits."""
+    a = np.asarray(x, dtype=np.int64)
+    return bool(a.size == 0 or (a.min() >= smin(bits) and a.max() <= smax(bits)))
+
+
+def check_signed(x, bits: int, what: str) -> None:
+    """Raise ``ValueError`` naming ``what`` when a value does not fit ``bits`` signed bits."""
+    a = np.asarray(x, dtype=np.int64)
+    if not fits_signed(a, bits):
+        bad = a.flat[int(np.argmax((a < smin(bits)) | (a > smax(bits))))]
+        raise ValueError(
+            f"{what}: value {int(bad)} does not fit a {bits}-bit signed field "
+            f"[{smin(bits)}, {smax(bits)}]"
+        )
+
+
+# -- bit packing (element 0 in the least significant bits) ---------------------------------
+def pack(values, bits: int) -> int:
+    """Pack a sequence of signed or unsigned ints into one word, element 0 at bit 0.
+
+    Each value is truncated to ``bits`` (two's complement), so callers must range-check first
+    (:func:`check_signed`) when truncation would be a bug.
+    """
+    mask = (1 << bits) - 1
+    word = 0
+    for i, v in enumerate(values):
+        word |= (int(v) & mask) << (i * bits)
+    return word
+
+
+def unpack(word: int, n: int, bits: int, signed: bool = True) -> np.ndarray:
+    """Inverse of :func:`pack`: ``n`` fields of ``bits`` bits as an int64 array."""
+    mask = (1 << bits) - 1
+    out = np.empty(n, dtype=np.int64)
+    word = int(word)
+    for i in range(n):
+        f = (word >> (i * bits)) & mask
+        if signed and f >> (bits - 1):
+            f -= 1 << bits
+        out[i] = f
+    return out

@@ -1,0 +1,57 @@
+"""Small shared MyHDL primitives: enabled registers, delay lines, field extraction.
+
+Each is a tiny ``@block`` so that a structure of any shape (skew triangles, PE grids) is built
+by instantiating blocks, never by lists of lists, which MyHDL cannot convert.
+"""
+
+from myhdl import Signal, always_comb, always_seq, block, intbv
+
+
+def sig_like(s):
+    """A new Signal of the same width and signedness as ``s`` (value 0)."""
+    v = s.val
+    if isinstance(v, bool):
+        return Signal(bool(0))
+    return Signal(intbv(0, min=v.min, max=v.max))
+
+
+@block
+def en_reg(clk, rst, en, d, q):
+    """q <= d when en (synchronous reset to 0). Latency: 1 enabled cycle."""
+
+    @always_seq(clk.posedge, reset=rst)
+    def seq():
+        if en:
+            q.next = d
+
+    return seq
+
+
+@block
+def delay_line(clk, rst, en, d, q, depth):
+    """q is d delayed by ``depth`` enabled cycles (``depth`` = 0 is a wire)."""
+    if depth == 0:
+
+        @always_comb
+        def wire():
+            q.next = d
+
+        return wire
+    stages = [sig_like(d) for _ in range(depth - 1)] + [q]
+    srcs = [d] + stages[:-1]
+    return [en_reg(clk, rst, en, srcs[i], stages[i]) for i in range(depth)]
+
+
+@block
+def field_or_zero(word, lo, sel, out):
+    """out = signed field word[lo + width(out) - 1 : lo] when sel, else 0."""
+    hi = lo + len(out)
+
+    @always_comb
+    def comb():
+        if sel:
+            out.next = word[hi:lo].signed()
+        else:
+            out.next = 0
+
+    return comb

@@ -1,0 +1,1 @@
+"""Scoreboards: pure Python (no cocotb), so they unit-test in milliseconds."""

