@@ -47,6 +47,9 @@ class BlockSpec:
     n_pe: Callable[[BlockParams], int]  # MAC units (utilisation denominator)
     compare: Callable[[Any, Any], Any] = compare_exact  # expected vs got -> Mismatch | None
     describe: Callable[[Any], str] = lambda t: ""  # short text for mismatch reports
+    #: functional coverage: called with (params, input txn, knobs) for every input transaction
+    #: the monitor saw; a block decorates it with cocotb-coverage coverpoints
+    sample: Callable[[BlockParams, Any, Any], None] | None = None
     in_prefix: str = "s_axis"
     out_prefix: str = "m_axis"
 
@@ -107,6 +110,8 @@ class StreamBench:
     def expect(self, txn: Any) -> None:
         """An input transaction the monitor saw: the model predicts its output."""
         self.useful_ops += self.spec.useful_ops(self.p, txn)
+        if self.spec.sample is not None:
+            self.spec.sample(self.p, txn, self.knobs)
         self.sb.add_expected(self.spec.model(self.p, txn), self.spec.describe(txn))
         self.progress.set()
 

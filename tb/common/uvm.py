@@ -31,6 +31,18 @@ from pyuvm import (
 from tb.common.bench import BlockSpec, Knobs, StreamBench
 
 RESULTS_FILE = "zs_results.jsonl"  # one JSON line per test, read by tests/sim/runner.py
+FUNCCOV_DIR = "funccov"  # cocotb-coverage exports, one XML per test (cumulative in a module)
+
+
+def export_functional_coverage(test: str) -> Path:
+    """Write the coverage database as it stands after ``test`` (cocotb-coverage XML)."""
+    from cocotb_coverage.coverage import coverage_db
+
+    d = Path(FUNCCOV_DIR)
+    d.mkdir(exist_ok=True)
+    f = d / (test.replace("/", "_").replace("=", "-") + ".xml")
+    coverage_db.export_to_xml(filename=str(f))
+    return f
 
 
 class TxnItem(uvm_sequence_item):
@@ -152,6 +164,8 @@ class BlockTest(uvm_test):
             s["test"], s["txns"], s["elements"], s["cycles"], s["utilisation"])
         with Path(RESULTS_FILE).open("a") as f:
             f.write(json.dumps(s) + "\n")
+        if self.bench.spec.sample is not None:
+            export_functional_coverage(s["test"])
 
 
 async def run_uvm(test_cls: type[BlockTest], name: str, **knobs) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from models.gemm import decode_rows, decode_tile, encode_tile, expected_cycles
 from scoreboards import gemm as gemm_sb
 from tb.common.bench import BlockSpec
+from tb.gemm.coverage import sample
 from tb.common.uvm import BlockTest
 
 GEMM_SPEC = BlockSpec(
@@ -18,6 +19,7 @@ GEMM_SPEC = BlockSpec(
     useful_ops=lambda p, t: p.rows * p.cols * t.k,
     n_pe=lambda p: p.rows * p.cols,
     describe=gemm_sb.describe,
+    sample=sample,
 )
 
 
