@@ -253,5 +253,6 @@ def useful_requant(p: GemmParams, rng: np.random.Generator, k: int) -> tuple[int
     return scale, shift
 
 
-__all__ = ["Beat", "GemmParams", "decode_rows", "decode_tile", "encode_tile", "encode_user", "GemmTile", "ParamError", "acc_bits_needed", "check_tile",
-           "expected_cycles", "gemm_ref", "random_tile", "requantise", "useful_requant"]
+__all__ = ["Beat", "GemmParams", "GemmTile", "ParamError", "acc_bits_needed", "check_tile",
+           "decode_rows", "decode_tile", "encode_tile", "encode_user", "expected_cycles",
+           "gemm_ref", "random_tile", "requantise", "useful_requant"]

@@ -75,7 +75,7 @@ class BlockParams:
         return json.dumps({"block": self.BLOCK, **self.to_dict()}, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "BlockParams":
+    def from_dict(cls, d: dict[str, Any]) -> BlockParams:
         d = dict(d)
         d.pop("block", None)
         names = {f.name for f in dataclasses.fields(cls)}
@@ -85,10 +85,10 @@ class BlockParams:
         return cls(**d)
 
     @classmethod
-    def from_json(cls, s: str) -> "BlockParams":
+    def from_json(cls, s: str) -> BlockParams:
         return cls.from_dict(json.loads(s))
 
-    def replace(self, **kw: Any) -> "BlockParams":
+    def replace(self, **kw: Any) -> BlockParams:
         return self.from_dict({**self.to_dict(), **kw})
 
 

@@ -11,8 +11,9 @@ reproduces the run.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from scoreboards.compare import Mismatch, compare_exact
 

@@ -18,7 +18,8 @@ class Mismatch:
 
     def describe(self) -> str:
         where = f"element {self.index}" if self.index != () else "shape"
-        return f"first mismatch at {where}: expected {self.expected}, got {self.got} ({self.detail})"
+        return (f"first mismatch at {where}: expected {self.expected}, got {self.got} "
+                f"({self.detail})")
 
 
 def compare_exact(expected, got) -> Mismatch | None:

@@ -11,7 +11,8 @@ import dataclasses
 import logging
 import os
 import zlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import cocotb
 import numpy as np

@@ -19,7 +19,7 @@ checker. All three sample handshakes on the rising edge (values read right after
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from cocotb.triggers import RisingEdge

@@ -5,8 +5,8 @@ from __future__ import annotations
 from models.gemm import decode_rows, decode_tile, encode_tile, expected_cycles
 from scoreboards import gemm as gemm_sb
 from tb.common.bench import BlockSpec
-from tb.gemm.coverage import sample
 from tb.common.uvm import BlockTest
+from tb.gemm.coverage import sample
 
 GEMM_SPEC = BlockSpec(
     name="gemm",

@@ -5,8 +5,8 @@ element, or with a missing-output report. Icarus only: it builds in a fraction o
 import pytest
 
 from models.configs import get_config
-from tests.sim.runner import run, setup_tools
 from rtl.convert import convert
+from tests.sim.runner import run, setup_tools
 
 MUTANTS = {
     # name: (original text, mutant text, test that must catch it, what the report must say)

@@ -1,7 +1,7 @@
 """Fixed-point helpers against independent definitions (Python ints, fractions)."""
 
-from fractions import Fraction
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
