@@ -38,7 +38,7 @@ sim: $(STAMP)
 	    $(if $(SEED),--seed $(SEED)) $(if $(TEST),--test $(TEST)) $(if $(WAVES),--waves)
 
 test: $(STAMP)
-	@$(RUN_ENV) $(PY) -m pytest -n $(JOBS) -m "not slow" $(if $(SEED),--seed $(SEED))
+	@$(RUN_ENV) $(PY) -m pytest -n $(JOBS) -m "not slow" $(if $(SEED),--seed $(SEED)) $(PYTEST_ARGS)
 
 # BLOCK has a default for `make sim`; coverage runs every planned block unless BLOCK was given
 coverage: $(STAMP)
