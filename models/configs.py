@@ -9,6 +9,7 @@ block or config name gets one sentence listing the known ones.
 from __future__ import annotations
 
 from models.gemm import GemmParams
+from models.nm_gemm import NmGemmParams
 from models.params import BlockParams, ParamError
 
 CONFIGS: dict[str, dict[str, BlockParams]] = {
@@ -17,6 +18,12 @@ CONFIGS: dict[str, dict[str, BlockParams]] = {
         "typical": GemmParams(rows=4, cols=4, requant=True),
         "non_pow2": GemmParams(rows=3, cols=5, requant=True),
         "max": GemmParams(rows=8, cols=8, requant=False),
+    },
+    "nm_gemm": {
+        "min": NmGemmParams(rows=1, cols=1, n=1, m=2, requant=False),
+        "typical": NmGemmParams(rows=4, cols=4, n=2, m=4, requant=True),
+        "non_pow2": NmGemmParams(rows=3, cols=5, n=1, m=4, requant=True),
+        "max": NmGemmParams(rows=8, cols=8, n=4, m=8, requant=False),
     },
 }
 

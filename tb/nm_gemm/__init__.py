@@ -1,0 +1,1 @@
+"""Testbench of the N:M structured-sparse GEMM block."""
