@@ -34,10 +34,10 @@ stalls). Throughput: one input beat per cycle while loading; ``R + C`` extra cyc
 loads, so steady-state utilisation is ``K / (K + R + C)``.
 """
 
-from myhdl import ConcatSignal, ResetSignal, Signal, always_comb, always_seq, block, enum, intbv
+from myhdl import ResetSignal, Signal, always_comb, always_seq, block, intbv
 
-from models.fixed import smax, smin
 from models.gemm import GemmParams
+from rtl.common.array import out_stage, signed_sig, tile_ctrl
 from rtl.common.prims import delay_line, field_or_zero
 
 PARAMS = GemmParams
@@ -60,10 +60,6 @@ def ports(p: GemmParams) -> dict:
     )
 
 
-def _signed(bits):
-    return Signal(intbv(0, min=smin(bits), max=smax(bits) + 1))
-
-
 @block
 def gemm_pe(clk, rst, adv, clr, a_in, b_in, a_q, b_q, acc):
     """One PE: registers its operands (passed on to the neighbours) and accumulates their
@@ -83,110 +79,22 @@ def gemm_pe(clk, rst, adv, clr, a_in, b_in, a_q, b_q, acc):
 
 
 @block
-def gemm_obuf_cell(clk, rst, load, shift, d_load, d_shift, q, last_row):
-    """Output buffer cell: loads an accumulator at hand-off, shifts up one row per output beat."""
-    if last_row:
-
-        @always_seq(clk.posedge, reset=rst)
-        def seq_last():
-            if load:
-                q.next = d_load
-
-        return seq_last
-
-    @always_seq(clk.posedge, reset=rst)
-    def seq():
-        if load:
-            q.next = d_load
-        elif shift:
-            q.next = d_shift
-
-    return seq
-
-
-@block
-def gemm_requant(acc, scale, shift, relu, y_bits, p):
-    """Per-column output stage: ``saturate(round_shift(acc * scale, shift))`` then ReLU.
-
-    Round half up is built as ``((acc*scale >>> (shift-1)) + 1) >>> 1`` (equal to
-    ``(x + 2**(shift-1)) >>> shift`` without a variable-width rounding constant).
-    """
-    ow = p.out_width
-    if not p.requant:
-
-        @always_comb
-        def relu_only():
-            if relu and acc < 0:
-                y_bits.next = 0
-            else:
-                y_bits.next = acc[ow:]
-
-        return relu_only
-
-    pw = p.acc_width + p.scale_width + 1  # signed acc x unsigned scale
-    prod = _signed(pw)
-    halved = _signed(pw)  # prod >>> (shift - 1)
-    rounded = _signed(pw)
-    y = _signed(ow)
-    hi, lo = smax(ow), smin(ow)
-
-    @always_comb
-    def mul():
-        prod.next = acc * scale
-
-    @always_comb
-    def pre_shift():
-        if shift == 0:
-            halved.next = prod
-        else:
-            halved.next = prod >> (shift - 1)
-
-    @always_comb
-    def round_half_up():
-        if shift == 0:
-            rounded.next = halved
-        else:
-            rounded.next = (halved + 1) >> 1
-
-    @always_comb
-    def sat():
-        if rounded > hi:
-            y.next = hi
-        elif rounded < lo:
-            y.next = lo
-        else:
-            y.next = rounded[ow:].signed()
-
-    @always_comb
-    def relu_out():
-        if relu and y < 0:
-            y_bits.next = 0
-        else:
-            y_bits.next = y[ow:]
-
-    return mul, pre_shift, round_half_up, sat, relu_out
-
-
-@block
 def gemm(clk, rst, s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast, s_axis_tuser,
          m_axis_tdata, m_axis_tvalid, m_axis_tready, m_axis_tlast, p):
-    R, C, w, fill = p.rows, p.cols, p.data_width, p.fill_cycles
-    st = enum("LOAD", "FLUSH", "HAND")
-    state = Signal(st.LOAD)
-    flush_cnt = Signal(intbv(0, min=0, max=fill + 1))
-    adv, feed, handoff = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
-    user_reg = Signal(intbv(0)[p.user_width:])
+    R, C, w = p.rows, p.cols, p.data_width
+    adv, feed, handoff, out_fire = (Signal(bool(0)) for _ in range(4))
     obuf_user = Signal(intbv(0)[p.user_width:])
-    obuf_valid, obuf_free, out_fire = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
-    out_row = Signal(intbv(0, min=0, max=max(R, 2)))
 
-    insts = []
+    insts = [tile_ctrl(clk, rst, s_axis_tvalid, s_axis_tlast, s_axis_tuser, s_axis_tready,
+                       m_axis_tready, m_axis_tvalid, m_axis_tlast, adv, handoff, out_fire,
+                       obuf_user, p.fill_cycles, R)]
     # -- input skew: row i of A is delayed i advances, column j of B j advances -------------
-    a_feed = [_signed(w) for _ in range(R)]
-    b_feed = [_signed(w) for _ in range(C)]
-    a_field = [_signed(w) for _ in range(R)]
-    b_field = [_signed(w) for _ in range(C)]
+    a_feed = [signed_sig(w) for _ in range(R)]
+    b_feed = [signed_sig(w) for _ in range(C)]
+    a_field = [signed_sig(w) for _ in range(R)]
+    b_field = [signed_sig(w) for _ in range(C)]
     for i in range(R):
+        # operands are zeroed outside LOAD so that the flush advances accumulate nothing
         insts.append(field_or_zero(s_axis_tdata, i * w, feed, a_field[i]))
         insts.append(delay_line(clk, rst, adv, a_field[i], a_feed[i], i))
     for j in range(C):
@@ -194,9 +102,9 @@ def gemm(clk, rst, s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast, s_a
         insts.append(delay_line(clk, rst, adv, b_field[j], b_feed[j], j))
 
     # -- PE grid, flattened row-major (index i * C + j) ----------------------------------------
-    a_q = [_signed(w) for _ in range(R * C)]
-    b_q = [_signed(w) for _ in range(R * C)]
-    acc = [_signed(p.acc_width) for _ in range(R * C)]
+    a_q = [signed_sig(w) for _ in range(R * C)]
+    b_q = [signed_sig(w) for _ in range(R * C)]
+    acc = [signed_sig(p.acc_width) for _ in range(R * C)]
     for i in range(R):
         for j in range(C):
             a_in = a_feed[i] if j == 0 else a_q[i * C + j - 1]
@@ -204,65 +112,10 @@ def gemm(clk, rst, s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast, s_a
             n = i * C + j
             insts.append(gemm_pe(clk, rst, adv, handoff, a_in, b_in, a_q[n], b_q[n], acc[n]))
 
-    # -- output double buffer: R rows shift up one per output beat -----------------------------
-    obuf = [_signed(p.acc_width) for _ in range(R * C)]
-    for i in range(R):
-        for j in range(C):
-            n = i * C + j
-            nxt = obuf[n + C] if i < R - 1 else obuf[n]
-            insts.append(gemm_obuf_cell(clk, rst, handoff, out_fire, acc[n], nxt, obuf[n],
-                                        i == R - 1))
-
-    relu_s = obuf_user(0)
-    scale_s = obuf_user(1 + p.scale_width, 1) if p.requant else None
-    shift_s = obuf_user(p.user_width, 1 + p.scale_width) if p.requant else None
-    y_bits = [Signal(intbv(0)[p.out_width:]) for _ in range(C)]
-    for j in range(C):
-        insts.append(gemm_requant(obuf[j], scale_s, shift_s, relu_s, y_bits[j], p))
-    y_cat = ConcatSignal(*reversed(y_bits)) if C > 1 else y_bits[0]
+    insts.append(out_stage(clk, rst, handoff, out_fire, acc, obuf_user, m_axis_tdata, p))
 
     @always_comb
-    def out_data():
-        m_axis_tdata.next = y_cat
+    def feed_comb():
+        feed.next = s_axis_tready  # loading: beats enter the skew; flushing: zeros do
 
-    @always_comb
-    def ctrl_comb():
-        s_axis_tready.next = state == st.LOAD
-        feed.next = state == st.LOAD
-        adv.next = (state == st.LOAD and s_axis_tvalid) or state == st.FLUSH
-        handoff.next = state == st.HAND and obuf_free
-
-    @always_comb
-    def out_comb():
-        out_fire.next = obuf_valid and m_axis_tready
-        obuf_free.next = (not obuf_valid) or (m_axis_tready and out_row == R - 1)
-        m_axis_tvalid.next = obuf_valid
-        m_axis_tlast.next = out_row == R - 1
-
-    @always_seq(clk.posedge, reset=rst)
-    def ctrl_seq():
-        if state == st.LOAD:
-            if s_axis_tvalid and s_axis_tlast:
-                user_reg.next = s_axis_tuser
-                flush_cnt.next = 0
-                state.next = st.FLUSH
-        elif state == st.FLUSH:
-            if flush_cnt == fill - 1:
-                state.next = st.HAND
-            else:
-                flush_cnt.next = flush_cnt + 1
-        else:
-            if obuf_free:
-                state.next = st.LOAD
-        if handoff:
-            obuf_valid.next = 1
-            out_row.next = 0
-            obuf_user.next = user_reg
-        elif out_fire:
-            if out_row == R - 1:
-                obuf_valid.next = 0
-                out_row.next = 0
-            else:
-                out_row.next = out_row + 1
-
-    return insts, out_data, ctrl_comb, out_comb, ctrl_seq
+    return insts, feed_comb

@@ -51,12 +51,12 @@ fill plus hand-off); the output rows drain from a second buffer while the next t
 steady-state utilisation (useful slot MACs) is ``K*n/m / (K*n/m + R + C)``.
 """
 
-from myhdl import ConcatSignal, ResetSignal, Signal, always_comb, always_seq, block, enum, intbv
+from myhdl import ConcatSignal, ResetSignal, Signal, always_comb, always_seq, block, intbv
 
 from models.fixed import smax, smin
 from models.nm_gemm import NmGemmParams
+from rtl.common.array import out_stage, tile_ctrl
 from rtl.common.prims import delay_line, field_or_zero
-from rtl.gemm import gemm_obuf_cell, gemm_requant
 
 PARAMS = NmGemmParams
 
@@ -195,18 +195,14 @@ def nm_gemm(clk, rst, s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast, 
     xw = p.m * w  # activation bundle of one column
     idx_lo = R * w  # first index bit in the beat
     act_lo = R * (w + iw)  # first activation bit in the beat
-    st = enum("LOAD", "FLUSH", "HAND")
-    state = Signal(st.LOAD)
-    flush_cnt = Signal(intbv(0, min=0, max=fill + 1))
     slot = Signal(intbv(0, min=0, max=max(p.n, 2)))
-    adv, feed, handoff, in_fire = (Signal(bool(0)) for _ in range(4))
+    adv, feed, handoff, in_fire, out_fire = (Signal(bool(0)) for _ in range(5))
     first_slot, dup_any, err_acc, obuf_err = (Signal(bool(0)) for _ in range(4))
-    user_reg = Signal(intbv(0)[p.user_width:])
     obuf_user = Signal(intbv(0)[p.user_width:])
-    obuf_valid, obuf_free, out_fire = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
-    out_row = Signal(intbv(0, min=0, max=max(R, 2)))
 
-    insts = []
+    insts = [tile_ctrl(clk, rst, s_axis_tvalid, s_axis_tlast, s_axis_tuser, s_axis_tready,
+                       m_axis_tready, m_axis_tvalid, m_axis_tlast, adv, handoff, out_fire,
+                       obuf_user, fill, R)]
     # -- input: row fields, column bundles, then skew (row i by i, column j by j advances) ------
     v_feed = [_signed(w) for _ in range(R)]
     i_feed = [_unsigned(iw) for _ in range(R)]
@@ -244,79 +240,29 @@ def nm_gemm(clk, rst, s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast, 
             insts.append(nm_gemm_pe(clk, rst, adv, handoff, v_in, i_in, x_in, v_q[n], i_q[n],
                                     x_q[n], acc[n], p))
 
-    # -- output double buffer and requantiser: gemm's -----------------------------------------
-    obuf = [_signed(p.acc_width) for _ in range(R * C)]
-    for i in range(R):
-        for j in range(C):
-            n = i * C + j
-            nxt = obuf[n + C] if i < R - 1 else obuf[n]
-            insts.append(gemm_obuf_cell(clk, rst, handoff, out_fire, acc[n], nxt, obuf[n],
-                                        i == R - 1))
-
-    relu_s = obuf_user(0)
-    scale_s = obuf_user(1 + p.scale_width, 1) if p.requant else None
-    shift_s = obuf_user(p.user_width, 1 + p.scale_width) if p.requant else None
-    y_bits = [Signal(intbv(0)[p.out_width:]) for _ in range(C)]
-    for j in range(C):
-        insts.append(gemm_requant(obuf[j], scale_s, shift_s, relu_s, y_bits[j], p.dense))
-    y_cat = ConcatSignal(*reversed(y_bits)) if C > 1 else y_bits[0]
-
-    @always_comb
-    def out_data():
-        m_axis_tdata.next = y_cat
-        m_axis_tuser.next = obuf_err
+    # -- output double buffer and requantiser: shared with gemm --------------------------------
+    insts.append(out_stage(clk, rst, handoff, out_fire, acc, obuf_user, m_axis_tdata, p.dense))
 
     @always_comb
     def ctrl_comb():
-        s_axis_tready.next = state == st.LOAD
-        feed.next = state == st.LOAD
-        in_fire.next = state == st.LOAD and s_axis_tvalid
-        adv.next = (state == st.LOAD and s_axis_tvalid) or state == st.FLUSH
-        handoff.next = state == st.HAND and obuf_free
+        feed.next = s_axis_tready  # loading: values enter the skew; flushing: zeros do
+        in_fire.next = s_axis_tvalid and s_axis_tready
         first_slot.next = slot == 0
         dup_any.next = dup_vec != 0
-
-    @always_comb
-    def out_comb():
-        out_fire.next = obuf_valid and m_axis_tready
-        obuf_free.next = (not obuf_valid) or (m_axis_tready and out_row == R - 1)
-        m_axis_tvalid.next = obuf_valid
-        m_axis_tlast.next = out_row == R - 1
+        m_axis_tuser.next = obuf_err
 
     @always_seq(clk.posedge, reset=rst)
-    def ctrl_seq():
-        if state == st.LOAD:
-            if s_axis_tvalid:
-                if s_axis_tlast or slot == p.n - 1:
-                    slot.next = 0
-                else:
-                    slot.next = slot + 1
-                if s_axis_tlast:
-                    user_reg.next = s_axis_tuser
-                    flush_cnt.next = 0
-                    state.next = st.FLUSH
-        elif state == st.FLUSH:
-            if flush_cnt == fill - 1:
-                state.next = st.HAND
+    def slot_seq():
+        """Slot within the group (restarts after tlast) and the tile's sticky malformed flag."""
+        if in_fire:
+            if s_axis_tlast or slot == p.n - 1:
+                slot.next = 0
             else:
-                flush_cnt.next = flush_cnt + 1
-        else:
-            if obuf_free:
-                state.next = st.LOAD
+                slot.next = slot + 1
         if handoff:
-            obuf_valid.next = 1
-            out_row.next = 0
-            obuf_user.next = user_reg
             obuf_err.next = err_acc
             err_acc.next = 0
-        else:
-            if in_fire and dup_any:
-                err_acc.next = 1
-            if out_fire:
-                if out_row == R - 1:
-                    obuf_valid.next = 0
-                    out_row.next = 0
-                else:
-                    out_row.next = out_row + 1
+        elif in_fire and dup_any:
+            err_acc.next = 1
 
-    return insts, out_data, ctrl_comb, out_comb, ctrl_seq
+    return insts, ctrl_comb, slot_seq

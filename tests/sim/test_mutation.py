@@ -1,6 +1,9 @@
 """A test must be able to fail: break the generated RTL on purpose (an operator, a constant, a
-handshake) and check that the regression fails with a mismatch report naming the first wrong
-element, or with a missing-output report. Icarus only: it builds in a fraction of a second."""
+handshake, a mux, a check) and check that the regression fails with a report naming the first
+wrong element or field and the command that reproduces it. Icarus only: it builds in a fraction
+of a second."""
+
+from dataclasses import dataclass
 
 import pytest
 
@@ -8,29 +11,47 @@ from models.configs import get_config
 from rtl.convert import convert
 from tests.sim.runner import run, setup_tools
 
+
+@dataclass(frozen=True)
+class Mutant:
+    block: str
+    orig: str  # text that must occur exactly once in the typical config's Verilog
+    mutant: str
+    test: str  # the test that must catch it
+    expect: str  # what the failure report must say
+
+
 MUTANTS = {
-    # name: (original text, mutant text, test that must catch it, what the report must say)
-    "pe_add_to_sub": ("(gemm_pe5_acc + (", "(gemm_pe5_acc - (", "RandomTest",
-                      "first mismatch at element"),
-    "sat_constant": ("gemm_requant0_y = 127;", "gemm_requant0_y = 126;", "ExtremesTest",
-                     "first mismatch at element"),
-    "ready_always": ("assign s_axis_tready = (state == 2'b00);", "assign s_axis_tready = 1'b1;",
-                     "RandomTest", "gemm[r4c4w8a32q1]"),
+    "gemm_pe_add_to_sub": Mutant("gemm", "(gemm_pe5_acc + (", "(gemm_pe5_acc - (", "RandomTest",
+                                 "first mismatch at element"),
+    "gemm_sat_constant": Mutant("gemm", "out_stage0_gemm_requant0_y = 127;",
+                                "out_stage0_gemm_requant0_y = 126;", "ExtremesTest",
+                                "first mismatch at element"),
+    "gemm_ready_always": Mutant("gemm", "assign s_axis_tready = (tile_ctrl0_state == 2'b00);",
+                                "assign s_axis_tready = 1'b1;", "RandomTest",
+                                "gemm[r4c4w8a32q1]"),
+    "nm_mux_swap": Mutant("nm_gemm", "nm_gemm_pe5_act = nm_gemm_pe5_x_q[16-1:8];",
+                          "nm_gemm_pe5_act = nm_gemm_pe5_x_q[24-1:16];", "PatternsTest",
+                          "first mismatch at element"),
+    "nm_repeat_unseen": Mutant("nm_gemm",
+                               "assign nm_seen_mask0_dup = (nm_seen_mask0_seen[",
+                               "assign nm_seen_mask0_dup = 1'b0 && (nm_seen_mask0_seen[",
+                               "MalformedTest", "field 'flag'"),
 }
 
 
 @pytest.mark.sim
-@pytest.mark.parametrize("mutant", list(MUTANTS))
-def test_mutant_is_killed(mutant, seed, tmp_path):
+@pytest.mark.parametrize("name", list(MUTANTS))
+def test_mutant_is_killed(name, seed, tmp_path):
     setup_tools("icarus")
-    p = get_config("gemm", "typical")
-    orig, mut, test, expect = MUTANTS[mutant]
+    m = MUTANTS[name]
+    p = get_config(m.block, "typical")
     text = convert(p).read_text()
-    assert text.count(orig) == 1, f"mutation site {orig!r} not found once in the Verilog"
+    assert text.count(m.orig) == 1, f"mutation site {m.orig!r} not found once in the Verilog"
     src = tmp_path / f"{p.module_name}.v"
-    src.write_text(text.replace(orig, mut))
-    res = run(p, "icarus", seed=seed, test=test, source=src, variant=f"_mut_{mutant}")
-    assert not res.ok, f"mutant {mutant} survived {test}"
+    src.write_text(text.replace(m.orig, m.mutant))
+    res = run(p, "icarus", seed=seed, test=m.test, source=src, variant=f"_mut_{name}")
+    assert not res.ok, f"mutant {name} survived {m.test}"
     report = "\n".join(res.failures)
-    assert expect in report, report
+    assert m.expect in report, report
     assert f"SEED={seed}" in report, "the failure must say how to reproduce it"
