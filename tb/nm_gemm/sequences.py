@@ -22,7 +22,10 @@ ZERO_GROUP_PROB_SPARSE = 0.5  # ... and a sparser variant, drawn for every other
 LONG_K = 256  # "long K" for correctness tests (the extremes' worst accumulator growth)
 N_BACK_TO_BACK = 24  # short tiles in a row: output double buffer and hand-off stalls
 BACK_TO_BACK_GROUPS_MAX = 2  # one or two groups: n or 2n beats per tile
-N_PATTERN_PASSES = 2  # tiles per pattern sweep: in order, then a shuffled assignment
+N_PATTERN_PASSES = 3  # pattern tiles: rotated, then two shuffles (errors cannot cancel in all)
+#: activations of a pattern tile: 16 distinct small values (m <= 16), so that a wrong mux
+#: choice always changes a product and the sums stay small enough to need no requant shift
+DISTINCT_ACTS = np.arange(-8, 8)
 N_MALFORMED_RANDOM = 3  # malformed tiles with the repeat at a random (row, group, slot pair)
 
 
@@ -103,20 +106,30 @@ class ExtremesSeq(TxnSequence):
 
 
 class PatternsSeq(TxnSequence):
-    """Every C(m, n) index pattern in some group: (row, group) cells, row by row within a
-    group, take the patterns in turn (then in a shuffled order); all slot values non-zero, so
-    each slot's mux selection shows in the result."""
+    """Every C(m, n) index pattern in every row, so that every PE's mux sees every index, made
+    observable at the output: the tile has one group per pattern, and row r's group g takes
+    pattern (g + r) mod C(m, n) (rows of a group differ), then each further tile gives every
+    row the patterns in its own random order. Weights are +-1 and the m activations of a group
+    are distinct (a wrong selection always changes a product), ReLU is off and the
+    requantiser is set to scale 1 and the smallest shift that cannot saturate."""
 
     def txns(self, p: NmGemmParams, rng):
         pats = np.array(all_patterns(p), dtype=np.int64)
-        groups = -(-len(pats) // p.rows)  # ceil: every pattern gets at least one cell
+        n_pat = len(pats)
         for i in range(N_PATTERN_PASSES):
-            order = np.arange(p.rows * groups) % len(pats)
-            if i:
-                order = rng.permutation(order)
-            # cell (r, g) is number g * rows + r: consecutive rows of a group differ
-            indices = pats[order].reshape(groups, p.rows, p.n).transpose(1, 0, 2)
-            yield slot_tile(p, rng, nonzero_values(p, rng, indices.shape), indices.copy())
+            if i == 0:
+                order = (np.arange(n_pat)[None, :] + np.arange(p.rows)[:, None]) % n_pat
+            else:
+                order = np.stack([rng.permutation(n_pat) for _ in range(p.rows)])
+            indices = pats[order]  # (rows, groups = n_pat, n)
+            values = rng.choice([-1, 1], size=indices.shape)
+            a = NmCompressed(values, indices.copy(), p.m)
+            b = np.concatenate([
+                np.stack([rng.permutation(DISTINCT_ACTS)[:p.m] for _ in range(p.cols)], axis=1)
+                for _ in range(n_pat)])  # (K, cols): distinct within each group and column
+            bound = p.beats(a.k) * int(np.abs(DISTINCT_ACTS).max())  # |acc| <= this
+            shift = max(0, bound.bit_length() + 1 - p.data_width) if p.requant else 0
+            yield NmGemmTile(a, b, 1, shift, False)
 
 
 class CycleSeq(TxnSequence):

@@ -22,6 +22,7 @@ from models.configs import get_config
 from models.gemm import expected_cycles
 from models.nm_gemm import expected_cycles_nm
 from tests.sim.runner import report, run, setup_tools
+from tools.plots import speedup_vs_sparsity
 
 SIM = "verilator"  # the faster simulator; cycle counts are simulator-independent
 RATIOS = [(2, 4), (1, 4), (1, 8)]  # (n, m): the patterns STA reports
@@ -46,6 +47,7 @@ def test_bench_nm_gemm_speedup(seed):
     setup_tools(SIM)
     lines = []
     failures = []
+    series: dict[str, list[tuple[float, float]]] = {}
     for shape, assert_floor in SHAPES:
         dense_p = get_config("gemm", shape)
         dense = measure(dense_p, seed)
@@ -67,6 +69,8 @@ def test_bench_nm_gemm_speedup(seed):
                          f"{dense['cycles']:>7} {sparse['cycles']:>7} {speedup:>8.3f} "
                          f"{ideal:>6.2f} {SPEEDUP_FLOOR * ideal:>6.2f} {model:>8.3f}  "
                          f"{'floor' if assert_floor else 'model'}")
+            series.setdefault(f"{dense_p.rows}x{dense_p.cols} ({shape})", []).append(
+                (1 - n / m, speedup))
             if assert_floor and speedup < SPEEDUP_FLOOR * ideal:
                 failures.append(f"{shape} {n}:{m}: speed-up {speedup:.3f} < "
                                 f"{SPEEDUP_FLOOR} x {ideal:.2f}")
@@ -74,4 +78,9 @@ def test_bench_nm_gemm_speedup(seed):
             "-----  ---  ----- -----  ------  ------  -------  -----  -----  -------  -----")
     print(f"\nnm_gemm vs gemm, {SIM}, no idle/backpressure, seed {seed}\n{head}\n"
           + "\n".join(lines))
+    ideal = sorted((1 - n / m, m / n) for n, m in RATIOS)
+    png = speedup_vs_sparsity(series, ideal, SPEEDUP_FLOOR,
+                              f"nm_gemm vs gemm, measured on {SIM}, dense K = {k} x "
+                              f"{dense['txns']} tiles, seed {seed}", "nm_gemm_speedup")
+    print(f"plot: {png}")
     assert not failures, "\n".join(failures)
