@@ -42,10 +42,13 @@ class BlockSpec:
     encode: Callable[[BlockParams, Any], list[Beat]]  # input transaction -> beats
     decode_in: Callable[[BlockParams, list[Beat]], Any]  # beats the input monitor saw -> txn
     decode_out: Callable[[BlockParams, list[Beat]], Any]  # output beats -> comparable result
-    model: Callable[[BlockParams, Any], Any]  # txn -> expected result (bit-exact)
     cycles: Callable[[BlockParams, list[Any]], int]  # no-stall cycles for a list of txns
     useful_ops: Callable[[BlockParams, Any], int]  # useful MACs of a txn (utilisation)
     n_pe: Callable[[BlockParams], int]  # MAC units (utilisation denominator)
+    model: Callable[[BlockParams, Any], Any] | None = None  # txn -> expected result (stateless)
+    #: stateful blocks instead give ``model_factory(p)``: an object with ``expect(txn)`` and,
+    #: when needed, ``aux(prefix, txn)`` (a transaction on an aux input) and ``reset()``
+    model_factory: Callable[[BlockParams], Any] | None = None
     compare: Callable[[Any, Any], Any] = compare_exact  # expected vs got -> Mismatch | None
     describe: Callable[[Any], str] = lambda t: ""  # short text for mismatch reports
     #: functional coverage: called with (params, input txn, knobs) for every input transaction
@@ -53,6 +56,25 @@ class BlockSpec:
     sample: Callable[[BlockParams, Any, Any], None] | None = None
     in_prefix: str = "s_axis"
     out_prefix: str = "m_axis"
+    #: further input streams (a weight load ...): prefix -> decode(p, beats) for their monitor
+    aux_inputs: dict[str, Callable[[BlockParams, list[Beat]], Any]] = dataclasses.field(
+        default_factory=dict)
+    #: the input stream a transaction is driven on (default: ``in_prefix``)
+    route: Callable[[Any], str] | None = None
+    #: beats per transaction on a stream without tlast: (p, prefix) -> n
+    beats_per_txn: Callable[[BlockParams, str], int] | None = None
+    #: constant sideband inputs (``cfg_*``) driven before reset: p -> {port: value}
+    cfg: Callable[[BlockParams], dict[str, int]] | None = None
+
+
+class StatelessModel:
+    """Adapter: a pure ``model(p, txn)`` seen through the stateful-model interface."""
+
+    def __init__(self, fn: Callable[[BlockParams, Any], Any], p: BlockParams):
+        self.fn, self.p = fn, p
+
+    def expect(self, txn: Any) -> Any:
+        return self.fn(self.p, txn)
 
 
 @dataclasses.dataclass
@@ -92,20 +114,36 @@ class StreamBench:
         self.sb.on_compare.append(self.progress.set)
         Clock(dut.clk, CLK_PERIOD_NS, unit="ns").start()
         dut.rst.value = 1
-        in_bus, out_bus = stream_bus(dut, spec.in_prefix), stream_bus(dut, spec.out_prefix)
-        self.driver = StreamDriver(in_bus, dut.clk, dut.rst, test_rng(self.test_seed, "idle"),
-                                   self.knobs.idle)
+        if spec.cfg is not None:
+            for port, value in spec.cfg(self.p).items():
+                getattr(dut, port).value = value
+        self.model = (spec.model_factory(self.p) if spec.model_factory is not None
+                      else StatelessModel(spec.model, self.p))
+        self.drivers: dict[str, StreamDriver] = {}
+        self.aux_mons: dict[str, StreamMonitor] = {}
+        for prefix in (spec.in_prefix, *spec.aux_inputs):
+            self.drivers[prefix] = StreamDriver(stream_bus(dut, prefix), dut.clk, dut.rst,
+                                                test_rng(self.test_seed, f"idle.{prefix}"),
+                                                self.knobs.idle)
+        self.driver = self.drivers[spec.in_prefix]
+        out_bus = stream_bus(dut, spec.out_prefix)
         self.sink = StreamSink(out_bus, dut.clk, test_rng(self.test_seed, "backpressure"),
                                self.knobs.backpressure)
         # monitors publish through callbacks that the pyuvm monitor components install
-        self.in_mon = StreamMonitor(in_bus, dut.clk, dut.rst, f"{spec.name}.in", None, self.log)
-        self.out_mon = StreamMonitor(out_bus, dut.clk, dut.rst, f"{spec.name}.out", None,
-                                     self.log)
-        self.txns_sent = 0  # transactions the driver completed
-        self.sent: list[Any] = []  # every transaction handed to the driver (timeout budget)
+        self.in_mon = self._monitor(spec.in_prefix, "in")
+        self.out_mon = self._monitor(spec.out_prefix, "out")
+        for prefix in spec.aux_inputs:
+            self.aux_mons[prefix] = self._monitor(prefix, prefix)
+        self.txns_sent = 0  # main-input transactions the driver completed
+        self.sent: list[Any] = []  # every transaction handed to a driver (timeout budget)
         self.useful_ops = 0
-        self.tasks = [cocotb.start_soon(c) for c in (self.sink.run(), self.in_mon.run(),
-                                                     self.out_mon.run())]
+        mons = [self.in_mon, self.out_mon, *self.aux_mons.values()]
+        self.tasks = [cocotb.start_soon(c) for c in [self.sink.run()] + [m.run() for m in mons]]
+
+    def _monitor(self, prefix: str, role: str) -> StreamMonitor:
+        n = self.spec.beats_per_txn(self.p, prefix) if self.spec.beats_per_txn else None
+        return StreamMonitor(stream_bus(self.dut, prefix), self.dut.clk, self.dut.rst,
+                             f"{self.spec.name}.{role}", None, self.log, beats_per_txn=n)
 
     # -- transaction-level hooks (called by the pyuvm scoreboard component) -----------------
     def expect(self, txn: Any) -> None:
@@ -113,8 +151,12 @@ class StreamBench:
         self.useful_ops += self.spec.useful_ops(self.p, txn)
         if self.spec.sample is not None:
             self.spec.sample(self.p, txn, self.knobs)
-        self.sb.add_expected(self.spec.model(self.p, txn), self.spec.describe(txn))
+        self.sb.add_expected(self.model.expect(txn), self.spec.describe(txn))
         self.progress.set()
+
+    def aux(self, prefix: str, txn: Any) -> None:
+        """A transaction on an aux input (e.g. a weight load) that the model must know of."""
+        self.model.aux(prefix, txn)
 
     def observe(self, result: Any) -> None:
         """A decoded output transaction from the output monitor."""
@@ -128,13 +170,17 @@ class StreamBench:
             await RisingEdge(self.dut.clk)
         self.dut.rst.value = 0
         self.sb.flush()
-        self.in_mon.drop_partial()
-        self.out_mon.drop_partial()
+        if hasattr(self.model, "reset"):
+            self.model.reset()
+        for mon in (self.in_mon, self.out_mon, *self.aux_mons.values()):
+            mon.drop_partial()
 
     async def send(self, txn: Any) -> bool:
+        """Drive one transaction on its input stream; False if a reset aborted it."""
         self.sent.append(txn)
-        ok = await self.driver.send(self.spec.encode(self.p, txn))
-        if ok:
+        prefix = self.spec.route(txn) if self.spec.route is not None else self.spec.in_prefix
+        ok = await self.drivers[prefix].send(self.spec.encode(self.p, txn))
+        if ok and prefix == self.spec.in_prefix:
             self.txns_sent += 1
         return ok
 

@@ -11,9 +11,9 @@ checker. All three sample handshakes on the rising edge (values read right after
   beat); abandons the rest of a transaction when reset is asserted.
 * :class:`StreamSink` -- drives ``tready`` low with probability ``backpressure`` per cycle.
 * :class:`StreamMonitor` -- passive: collects accepted beats into transactions (split on
-  ``tlast``), counts beats and handshake times, and checks the protocol: no X/Z on ``tvalid``
-  after reset, and ``tdata``/``tlast``/``tuser`` held while ``tvalid && !tready``; ``tvalid``
-  may not drop before the handshake.
+  ``tlast``, or every N beats on a stream without one), counts beats and handshake times, and
+  checks the protocol: no X/Z on ``tvalid`` after reset, and ``tdata``/``tlast``/``tuser`` held
+  while ``tvalid && !tready``; ``tvalid`` may not drop before the handshake.
 """
 
 from __future__ import annotations
@@ -103,11 +103,13 @@ class StreamMonitor:
     """Passive monitor + protocol checker; calls ``on_txn(beats)`` at each ``tlast``."""
 
     def __init__(self, bus: Bus, clk, rst, name: str, on_txn: Callable[[list[Beat]], None],
-                 log: logging.Logger):
+                 log: logging.Logger, beats_per_txn: int | None = None):
         self.bus, self.clk, self.rst, self.name, self.on_txn = bus, clk, rst, name, on_txn
         self.log = log
         self.has_last = hasattr(bus, "tlast")
         self.has_user = hasattr(bus, "tuser")
+        #: a stream without tlast closes a transaction every ``beats_per_txn`` beats (1 if None)
+        self.beats_per_txn = beats_per_txn or 1
         self.beats: list[Beat] = []  # beats of the transaction in progress
         self.n_beats = 0
         self.n_txns = 0
@@ -156,7 +158,7 @@ class StreamMonitor:
             self.last_time = now
             self.n_beats += 1
             self.beats.append(beat)
-            if beat[1] or not self.has_last:
+            if beat[1] if self.has_last else len(self.beats) == self.beats_per_txn:
                 txn, self.beats = self.beats, []
                 self.n_txns += 1
                 self.on_txn(txn)

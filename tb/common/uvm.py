@@ -82,7 +82,7 @@ class StreamMonitorComp(uvm_component):
 
     def __init__(self, name, parent, side: str):
         super().__init__(name, parent)
-        self.side = side  # "in" or "out"
+        self.side = side  # "in", "out" or the prefix of an aux input
 
     def build_phase(self):
         self.ap = uvm_analysis_port("ap", self)
@@ -91,8 +91,10 @@ class StreamMonitorComp(uvm_component):
         bench: StreamBench = ConfigDB().get(self, "", "BENCH")
         if self.side == "in":
             mon, decode = bench.in_mon, bench.spec.decode_in
-        else:
+        elif self.side == "out":
             mon, decode = bench.out_mon, bench.spec.decode_out
+        else:
+            mon, decode = bench.aux_mons[self.side], bench.spec.aux_inputs[self.side]
         mon.on_txn = lambda beats: self.ap.write(decode(bench.p, beats))
 
 
@@ -112,6 +114,10 @@ class ScoreboardComp(uvm_component):
         self.bench: StreamBench = ConfigDB().get(self, "", "BENCH")
         self.expected_export = _Export("expected_export", self, self.bench.expect)
         self.actual_export = _Export("actual_export", self, self.bench.observe)
+        self.aux_exports = {
+            prefix: _Export(f"{prefix}_export", self,
+                            lambda txn, prefix=prefix: self.bench.aux(prefix, txn))
+            for prefix in self.bench.spec.aux_inputs}
 
     def check_phase(self):
         self.bench.sb.check_drained()
@@ -125,11 +131,15 @@ class BlockEnv(uvm_env):
         self.in_mon = StreamMonitorComp("in_mon", self, "in")
         self.out_mon = StreamMonitorComp("out_mon", self, "out")
         self.sb = ScoreboardComp("sb", self)
+        self.aux_mons = {prefix: StreamMonitorComp(f"{prefix}_mon", self, prefix)
+                         for prefix in self.bench.spec.aux_inputs}
 
     def connect_phase(self):
         self.driver.seq_item_port.connect(self.seqr.seq_item_export)
         self.in_mon.ap.connect(self.sb.expected_export.analysis_export)
         self.out_mon.ap.connect(self.sb.actual_export.analysis_export)
+        for prefix, mon in self.aux_mons.items():
+            mon.ap.connect(self.sb.aux_exports[prefix].analysis_export)
 
 
 class BlockTest(uvm_test):
