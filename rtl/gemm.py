@@ -34,30 +34,19 @@ stalls). Throughput: one input beat per cycle while loading; ``R + C`` extra cyc
 loads, so steady-state utilisation is ``K / (K + R + C)``.
 """
 
-from myhdl import ResetSignal, Signal, always_comb, always_seq, block, intbv
+from myhdl import Signal, always_comb, always_seq, block, intbv
 
 from models.gemm import GemmParams
 from rtl.common.array import out_stage, signed_sig, tile_ctrl
-from rtl.common.prims import delay_line, field_or_zero
+from rtl.common.prims import axis, clk_rst, delay_line, field_or_zero
 
 PARAMS = GemmParams
 
 
 def ports(p: GemmParams) -> dict:
     """Top-level signals, sized from the params (the convert entry point uses these)."""
-    return dict(
-        clk=Signal(bool(0)),
-        rst=ResetSignal(0, active=1, isasync=False),
-        s_axis_tdata=Signal(intbv(0)[p.in_width:]),
-        s_axis_tvalid=Signal(bool(0)),
-        s_axis_tready=Signal(bool(0)),
-        s_axis_tlast=Signal(bool(0)),
-        s_axis_tuser=Signal(intbv(0)[p.user_width:]),
-        m_axis_tdata=Signal(intbv(0)[p.out_data_width:]),
-        m_axis_tvalid=Signal(bool(0)),
-        m_axis_tready=Signal(bool(0)),
-        m_axis_tlast=Signal(bool(0)),
-    )
+    return {**clk_rst(), **axis("s_axis", p.in_width, p.user_width),
+            **axis("m_axis", p.out_data_width)}
 
 
 @block

@@ -51,32 +51,20 @@ fill plus hand-off); the output rows drain from a second buffer while the next t
 steady-state utilisation (useful slot MACs) is ``K*n/m / (K*n/m + R + C)``.
 """
 
-from myhdl import ConcatSignal, ResetSignal, Signal, always_comb, always_seq, block, intbv
+from myhdl import ConcatSignal, Signal, always_comb, always_seq, block, intbv
 
 from models.fixed import smax, smin
 from models.nm_gemm import NmGemmParams
 from rtl.common.array import out_stage, tile_ctrl
-from rtl.common.prims import delay_line, field_or_zero
+from rtl.common.prims import axis, clk_rst, delay_line, field_or_zero
 
 PARAMS = NmGemmParams
 
 
 def ports(p: NmGemmParams) -> dict:
     """Top-level signals, sized from the params (the convert entry point uses these)."""
-    return dict(
-        clk=Signal(bool(0)),
-        rst=ResetSignal(0, active=1, isasync=False),
-        s_axis_tdata=Signal(intbv(0)[p.in_width:]),
-        s_axis_tvalid=Signal(bool(0)),
-        s_axis_tready=Signal(bool(0)),
-        s_axis_tlast=Signal(bool(0)),
-        s_axis_tuser=Signal(intbv(0)[p.user_width:]),
-        m_axis_tdata=Signal(intbv(0)[p.out_data_width:]),
-        m_axis_tvalid=Signal(bool(0)),
-        m_axis_tready=Signal(bool(0)),
-        m_axis_tlast=Signal(bool(0)),
-        m_axis_tuser=Signal(intbv(0)[p.out_user_width:]),
-    )
+    return {**clk_rst(), **axis("s_axis", p.in_width, p.user_width),
+            **axis("m_axis", p.out_data_width, p.out_user_width)}
 
 
 def _signed(bits):

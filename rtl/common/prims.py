@@ -4,7 +4,7 @@ Each is a tiny ``@block`` so that a structure of any shape (skew triangles, PE g
 by instantiating blocks, never by lists of lists, which MyHDL cannot convert.
 """
 
-from myhdl import Signal, always_comb, always_seq, block, intbv
+from myhdl import ResetSignal, Signal, always_comb, always_seq, block, intbv
 
 
 def sig_like(s):
@@ -55,3 +55,20 @@ def field_or_zero(word, lo, sel, out):
             out.next = 0
 
     return comb
+
+
+def clk_rst() -> dict:
+    """The project-wide clock and synchronous active-high reset."""
+    return dict(clk=Signal(bool(0)), rst=ResetSignal(0, active=1, isasync=False))
+
+
+def axis(prefix: str, data_width: int, user_width: int = 0, last: bool = True) -> dict:
+    """Signals of one AXI4-Stream-style port ``<prefix>_t{data,valid,ready[,last][,user]}``
+    (the same set in either direction: the block's signature decides which way it points)."""
+    sigs = {f"{prefix}_tdata": Signal(intbv(0)[data_width:]),
+            f"{prefix}_tvalid": Signal(bool(0)), f"{prefix}_tready": Signal(bool(0))}
+    if last:
+        sigs[f"{prefix}_tlast"] = Signal(bool(0))
+    if user_width:
+        sigs[f"{prefix}_tuser"] = Signal(intbv(0)[user_width:])
+    return sigs
