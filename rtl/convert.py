@@ -95,7 +95,8 @@ def convert(p: BlockParams, out_dir: Path | None = None) -> Path:
         dst.write_text("".join(lines))
         os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
         return dst
-    body = "".join(ln + "\n" for ln in new.splitlines() if not ln.startswith("// Date:"))
+    body = "".join(ln + "\n" for ln in new.splitlines()
+                   if not ln.startswith(("// Date:", "// File:")))  # temp path and time
     dst.write_text(header + body)
     return dst
 
