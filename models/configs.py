@@ -8,11 +8,23 @@ block or config name gets one sentence listing the known ones.
 
 from __future__ import annotations
 
+from models.delta_lstm import DeltaLstmParams
 from models.gemm import GemmParams
 from models.nm_gemm import NmGemmParams
 from models.params import BlockParams, ParamError
 
 CONFIGS: dict[str, dict[str, BlockParams]] = {
+    # delta_lstm: thresholds are cfg ports (run-time), so only the shapes differ here
+    "delta_lstm": {
+        # one input, one unit, one PE, one weight per (PE, column), one lane
+        "min": DeltaLstmParams(input_size=1, hidden_size=1, num_pe=1, keep=1, act_lanes=1),
+        "typical": DeltaLstmParams(),  # I = H = 8, 4 PEs, keep 2 of 8, 4 lanes
+        # 3 lanes: short last beats on both streams; keep == rows_per_pe (dense CBTD)
+        "non_pow2": DeltaLstmParams(input_size=8, hidden_size=3, num_pe=2, keep=6,
+                                    act_lanes=3),
+        # twice typical on every axis that costs simulation time (M rows, columns, PEs)
+        "max": DeltaLstmParams(input_size=16, hidden_size=16, num_pe=8, keep=3, act_lanes=4),
+    },
     "gemm": {
         "min": GemmParams(rows=1, cols=1, requant=False),
         "typical": GemmParams(rows=4, cols=4, requant=True),

@@ -80,7 +80,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from models.fixed import check_signed, round_shift, saturate, wrap
+from models.fixed import check_signed, pack, round_shift, saturate, unpack, wrap
 from models.params import BlockParams, ParamError
 
 #: Largest input or hidden size we accept: the benchmark layer is H <= 256; 1024 is Spartus'
@@ -105,6 +105,10 @@ MAC_PIPE = 3
 #: Activation phase: cycles after the last issue until the last h is out (M read + round and
 #: saturate, gate LUT, cell update, tanh(c) LUT, h multiply + hidden delta compare).
 ACT_PIPE = 5
+#: Between two segments of steps, besides the load's beats: the last h handshake, IDLE seeing
+#: the load's tvalid, LOAD, and IDLE again before the next x beat. Only timeout budgets use it
+#: (no cycle test reloads), so it is a generous bound rather than an exact count.
+RELOAD_GAP = 8
 
 
 def cbtd_keep(rows_per_pe: int, gamma: float) -> int:
@@ -247,6 +251,12 @@ class DeltaLstmParams(BlockParams):
         """Fraction of W that CBTD keeps: keep / rows_per_pe (the effective 1 - gamma)."""
         return self.keep / self.rows_per_pe
 
+    def port_widths(self) -> dict[str, int]:
+        """Widths the testbench checks on the DUT it is given (see the stream helpers below)."""
+        return {"cfg_theta_x": self.act_width, "cfg_theta_h": self.act_width,
+                "s_axis_w_tdata": w_stream_bits(self), "s_axis_x_tdata": x_width(self),
+                "m_axis_h_tdata": h_width(self)}
+
 
 # -- float <-> fixed ----------------------------------------------------------------------------
 def quantise(x, frac: int, bits: int) -> np.ndarray:
@@ -312,6 +322,20 @@ def random_float_lstm(p: DeltaLstmParams, rng: np.random.Generator, scale: float
     b_ih = rng.uniform(-bias_scale, bias_scale, p.rows) / 2
     b_hh = rng.uniform(-bias_scale, bias_scale, p.rows) / 2
     return w_ih, w_hh, b_ih, b_hh
+
+
+def crop_lstm(p: DeltaLstmParams, w_ih, w_hh, b_ih, b_hh):
+    """A PyTorch-layout float layer cut down to ``p``'s first I inputs and H units (every
+    gate block keeps its first H rows): real trained weights for configs smaller than the
+    trained layer. Raises ``ValueError`` when the layer is smaller than ``p``."""
+    w_ih, w_hh = np.asarray(w_ih, np.float64), np.asarray(w_hh, np.float64)
+    h_full = w_hh.shape[1]
+    if p.hidden_size > h_full or p.input_size > w_ih.shape[1]:
+        raise ValueError(f"{p.BLOCK}: cannot crop a {w_ih.shape[1]} -> {h_full} layer to "
+                         f"{p.input_size} -> {p.hidden_size}")
+    rows = np.concatenate([g * h_full + np.arange(p.hidden_size) for g in range(4)])
+    return (w_ih[rows, :p.input_size], w_hh[rows][:, rows[:p.hidden_size]],
+            np.asarray(b_ih, np.float64)[rows], np.asarray(b_hh, np.float64)[rows])
 
 
 # -- CBTD ---------------------------------------------------------------------------------------
@@ -605,6 +629,154 @@ def float_lstm_step(w_ih, w_hh, b_ih, b_hh, x, h, c) -> tuple[np.ndarray, np.nda
     return _sigmoid(zo) * np.tanh(c_t), c_t
 
 
+# -- stream formats (what rtl/delta_lstm.py implements and the testbench drives) ---------------
+#: one stream beat: (tdata, tlast, tuser), as in models.gemm
+Beat = tuple[int, bool, int]
+
+
+def _cdiv(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def x_lanes(p: DeltaLstmParams) -> int:
+    """Elements per x beat: ``min(act_lanes, input_size)``."""
+    return min(p.act_lanes, p.input_size)
+
+
+def x_beats(p: DeltaLstmParams) -> int:
+    """Beats of one x step (the x stream has no tlast)."""
+    return _cdiv(p.input_size, x_lanes(p))
+
+
+def x_width(p: DeltaLstmParams) -> int:
+    """``s_axis_x_tdata`` bits: ``x_lanes`` act values."""
+    return x_lanes(p) * p.act_width
+
+
+def h_beats(p: DeltaLstmParams) -> int:
+    """Beats of one h step (tlast on the last)."""
+    return _cdiv(p.hidden_size, p.act_lanes)
+
+
+def h_width(p: DeltaLstmParams) -> int:
+    """``m_axis_h_tdata`` bits: ``act_lanes`` act values."""
+    return p.act_lanes * p.act_width
+
+
+def entry_bits(p: DeltaLstmParams) -> int:
+    """One CBTD entry: value (``w_width``) and local row (``row_bits``)."""
+    return p.w_width + p.row_bits
+
+
+def wword_bits(p: DeltaLstmParams) -> int:
+    """One weight-memory word: an entry for every PE."""
+    return p.num_pe * entry_bits(p)
+
+
+def w_stream_bits(p: DeltaLstmParams) -> int:
+    """``s_axis_w_tdata`` bits: wide enough for a memory word and for a bias."""
+    return max(wword_bits(p), p.act_width)
+
+
+def image_words(p: DeltaLstmParams) -> int:
+    """Words of the CBTD weight memory: ``keep`` per column."""
+    return p.cols * p.keep
+
+
+def load_beats(p: DeltaLstmParams) -> int:
+    """Beats of one weight load: the CBTD image, then one bias word per row."""
+    return image_words(p) + p.rows
+
+
+def encode_weight_load(p: DeltaLstmParams, wt: LstmWeights) -> list[Beat]:
+    """``s_axis_w`` beats of a load: :func:`cbtd_memory_image` of ``wt.w`` (raises when ``w`` is
+    not CBTD with ``p.keep``), then the bias of row 0..4H-1 (two's complement, ``act_width``
+    bits); tlast on the last beat."""
+    check_weights(p, wt)
+    image = cbtd_memory_image(cbtd_pack(wt.w, p.num_pe, p.keep), p.w_width)
+    mask = (1 << p.act_width) - 1
+    words = list(image) + [int(b) & mask for b in wt.bias]
+    return [(w, i == len(words) - 1, 0) for i, w in enumerate(words)]
+
+
+def decode_weight_load(p: DeltaLstmParams, beats: Sequence[Beat]) -> LstmWeights:
+    """Inverse of :func:`encode_weight_load` (what the weight-stream monitor saw).
+
+    Raises ``ValueError`` when the beat count or the tlast position is wrong, or a local row
+    is outside the PE's slice."""
+    n = load_beats(p)
+    if len(beats) != n:
+        raise ValueError(f"{p.BLOCK}: a weight load is {n} beats (got {len(beats)})")
+    lasts = [i for i, (_, last, _) in enumerate(beats) if last]
+    if lasts != [n - 1]:
+        raise ValueError(f"{p.BLOCK}: tlast must be on beat {n - 1} only (got {lasts})")
+    eb, ww = entry_bits(p), p.w_width
+    shape = (p.cols, p.num_pe, p.keep)
+    value = np.empty(shape, dtype=np.int64)
+    local_row = np.empty(shape, dtype=np.int64)
+    for addr in range(image_words(p)):
+        j, k = divmod(addr, p.keep)
+        ent = unpack(beats[addr][0], p.num_pe, eb, signed=False)
+        v = ent & ((1 << ww) - 1)
+        value[j, :, k] = np.where(v >> (ww - 1), v - (1 << ww), v)  # two's complement
+        local_row[j, :, k] = ent >> ww
+    if local_row.max(initial=0) >= p.rows_per_pe:
+        raise ValueError(f"{p.BLOCK}: a local row index is >= rows_per_pe={p.rows_per_pe}")
+    w = cbtd_unpack(CbtdWeights(num_pe=p.num_pe, keep=p.keep, rows=p.rows, value=value,
+                                local_row=local_row))
+    bias = np.array([unpack(d, 1, p.act_width)[0] for d, _, _ in beats[image_words(p):]],
+                    dtype=np.int64)
+    return LstmWeights(w, bias)
+
+
+def encode_x_step(p: DeltaLstmParams, x) -> list[Beat]:
+    """``s_axis_x`` beats of one step: element ``b*LX + e`` of beat b at bits
+    ``[e*a, (e+1)*a)``; lanes past I in the last beat are 0; no tlast (the port has none)."""
+    x = np.asarray(x, dtype=np.int64)
+    if x.shape != (p.input_size,):
+        raise ValueError(f"{p.BLOCK}: x_t must have shape ({p.input_size},) (got {x.shape})")
+    check_signed(x, p.act_width, f"{p.BLOCK}: x_t")
+    lx = x_lanes(p)
+    return [(pack(x[b * lx:(b + 1) * lx], p.act_width), False, 0) for b in range(x_beats(p))]
+
+
+def decode_x_step(p: DeltaLstmParams, beats: Sequence[Beat]) -> np.ndarray:
+    """Inverse of :func:`encode_x_step`: x_t (I,) int64 (padding lanes are ignored, as the
+    RTL ignores them)."""
+    if len(beats) != x_beats(p):
+        raise ValueError(f"{p.BLOCK}: an x step is {x_beats(p)} beats (got {len(beats)})")
+    lx = x_lanes(p)
+    x = np.concatenate([unpack(d, lx, p.act_width) for d, _, _ in beats])
+    return x[:p.input_size]
+
+
+def encode_h_step(p: DeltaLstmParams, h) -> list[Beat]:
+    """``m_axis_h`` beats of one step: unit ``g*L + e`` of beat g at bits ``[e*a, (e+1)*a)``,
+    lanes past H in the last beat 0, tlast on the last beat."""
+    h = np.asarray(h, dtype=np.int64)
+    nb, lanes = h_beats(p), p.act_lanes
+    padded = np.zeros(nb * lanes, dtype=np.int64)
+    padded[:p.hidden_size] = h
+    return [(pack(padded[g * lanes:(g + 1) * lanes], p.act_width), g == nb - 1, 0)
+            for g in range(nb)]
+
+
+def decode_h_step(p: DeltaLstmParams, beats: Sequence[Beat]) -> dict[str, np.ndarray]:
+    """Output beats of one step -> ``{"h": (n,), "pad": (m,)}``: the hidden units and the
+    padding lanes of the last beat (which must be 0). Any beat count is decoded, so a wrong
+    count shows up as a shape mismatch in the scoreboard rather than an exception here."""
+    lanes = p.act_lanes
+    flat = (np.concatenate([unpack(d, lanes, p.act_width) for d, _, _ in beats])
+            if beats else np.zeros(0, dtype=np.int64))
+    return {"h": flat[:p.hidden_size], "pad": flat[p.hidden_size:]}
+
+
+def expected_h_step(p: DeltaLstmParams, h) -> dict[str, np.ndarray]:
+    """What :func:`decode_h_step` must return for hidden output ``h``."""
+    return {"h": np.asarray(h, dtype=np.int64),
+            "pad": np.zeros(h_beats(p) * p.act_lanes - p.hidden_size, dtype=np.int64)}
+
+
 # -- cycle model --------------------------------------------------------------------------------
 def _schedule(p: DeltaLstmParams, fired_per_step: Sequence[int], keep: int) -> int:
     n_steps = len(fired_per_step)
@@ -647,15 +819,35 @@ def dense_cycles(p: DeltaLstmParams, n_steps: int = 1) -> int:
     return _schedule(p, [p.cols] * n_steps, p.rows_per_pe)
 
 
+def stream_cycles(p: DeltaLstmParams, fired_segments: Sequence[Sequence[int]]) -> int:
+    """No-stall cycles from the first x beat accepted to the last h beat sent when the steps
+    come in segments, each after its own weight load (``fired_segments[s][t]`` fired columns of
+    step t of segment s).
+
+    Exact for one segment (:func:`expected_cycles`). Each later segment adds its load
+    (``load_beats`` beats) plus ``RELOAD_GAP`` cycles of hand-over; that part is an upper
+    bound, used for timeout budgets only (no cycle test reloads).
+    """
+    segs = [list(s) for s in fired_segments if len(s)]
+    total = sum(expected_cycles(p, s) for s in segs)
+    return total + (len(segs) - 1) * (load_beats(p) + RELOAD_GAP) if segs else 0
+
+
 def ideal_speedup(p: DeltaLstmParams, temporal_sparsity_: float) -> float:
     """``1 / (density * (1 - sparsity))`` with the effective density keep / rows_per_pe."""
     return 1.0 / (p.weight_density * (1.0 - temporal_sparsity_))
 
 
-__all__ = ["ACT_PIPE", "DELTA_PIPE", "MAC_PIPE", "CbtdWeights", "DeltaLstmParams",
-           "DeltaLstmState", "LstmWeights", "ParamError", "StepStats", "acc_bits_needed",
+__all__ = ["ACT_PIPE", "DELTA_PIPE", "MAC_PIPE", "RELOAD_GAP", "Beat", "CbtdWeights",
+           "DeltaLstmParams", "DeltaLstmState", "LstmWeights", "ParamError", "StepStats",
+           "acc_bits_needed",
            "build_lut", "cbtd_entry_words", "cbtd_keep", "cbtd_memory_image", "cbtd_pack",
-           "cbtd_prune", "cbtd_prune_keep", "cbtd_unpack", "check_weights", "delta_encode",
+           "cbtd_prune", "cbtd_prune_keep", "cbtd_unpack", "check_weights", "crop_lstm",
+           "decode_h_step",
+           "decode_weight_load", "decode_x_step", "delta_encode", "encode_h_step",
+           "encode_weight_load", "encode_x_step", "entry_bits", "expected_h_step", "h_beats",
+           "h_width", "image_words", "load_beats", "stream_cycles", "w_stream_bits",
+           "wword_bits", "x_beats", "x_lanes", "x_width",
            "delta_lstm_ref", "delta_lstm_seq", "delta_lstm_step", "dense_cycles",
            "expected_cycles", "fired_columns", "float_lstm_step", "ideal_speedup", "init_state",
            "lut_address", "quantise", "quantise_act", "quantise_lstm", "quantise_weights",

@@ -6,6 +6,7 @@ scoreboard and the testbench share it without importing MyHDL).
 """
 
 BLOCKS = {
+    "delta_lstm": "rtl.delta_lstm",
     "gemm": "rtl.gemm",
     "nm_gemm": "rtl.nm_gemm",
 }

@@ -43,3 +43,38 @@ def speedup_vs_sparsity(series: dict[str, list[tuple[float, float]]],
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def speedup_vs_temporal_sparsity(series: dict[str, list[tuple[float, float, float]]],
+                                 floor_share: float, title: str, name: str) -> Path:
+    """Measured speed-up against temporal sparsity, one line per weight sparsity (gamma),
+    each beside its ideal 1 / ((1 - gamma)(1 - s)) (dashed). Points are (s, measured, ideal);
+    log scale, since the ideal spans 1x to 100x."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    for label, pts in series.items():
+        xs = [s for s, _, _ in pts]
+        line, = ax.plot(xs, [m for _, m, _ in pts], "o-", label=f"{label} measured")
+        ax.plot(xs, [i for _, _, i in pts], "--", color=line.get_color(), alpha=0.6,
+                label=f"{label} ideal")
+        ax.plot(xs, [floor_share * i for _, _, i in pts], ":", color=line.get_color(),
+                alpha=0.4)
+        for s, m, _ in pts:
+            ax.annotate(f"{m:.1f}", (s, m), textcoords="offset points", xytext=(6, -12),
+                        fontsize=8, color=line.get_color())
+    ax.set_yscale("log")
+    ax.set_xlabel("temporal sparsity s (share of columns not firing)")
+    ax.set_ylabel("speed-up over the dense schedule (cycles)")
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    PLOTS.mkdir(parents=True, exist_ok=True)
+    path = PLOTS / f"{name}.png"
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

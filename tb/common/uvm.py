@@ -201,13 +201,14 @@ class CycleCheckTest(BlockTest):
         b = self.bench
         want = b.spec.cycles(b.p, b.sent)
         got = b.busy_cycles()
+        repro = f"\n  reproduce with waves: {b.ctx.repro}" if b.ctx.repro else ""
         assert abs(got - want) <= CYCLE_TOLERANCE, (
-            f"{b.spec.name}[{b.p.tag}] cycles: measured {got}, model expects {want} "
-            f"(tolerance {CYCLE_TOLERANCE})")
+            f"{b.ctx.prefix()}: cycles measured {got}, model expects {want} "
+            f"(tolerance {CYCLE_TOLERANCE}){repro}")
         util = b.summary()["utilisation"]
         if self.min_utilisation is not None:
             assert util >= self.min_utilisation, (
-                f"{b.spec.name}[{b.p.tag}] utilisation {util:.3f} < {self.min_utilisation}")
+                f"{b.ctx.prefix()}: utilisation {util:.3f} < {self.min_utilisation}{repro}")
 
 
 class ResetMidStreamTest(BlockTest):

@@ -37,6 +37,21 @@ MUTANTS = {
                                "assign nm_seen_mask0_dup = (nm_seen_mask0_seen[",
                                "assign nm_seen_mask0_dup = 1'b0 && (nm_seen_mask0_seen[",
                                "MalformedTest", "field 'flag'"),
+    "dlstm_m_add_to_sub": Mutant(
+        "delta_lstm", "dlstm_act_lane1_m_f[0] <= (dlstm_act_lane1_m_f[0] + dlstm_pe1_prod2);",
+        "dlstm_act_lane1_m_f[0] <= (dlstm_act_lane1_m_f[0] - dlstm_pe1_prod2);", "RandomTest",
+        "first mismatch at element"),
+    "dlstm_x_fire_ge_to_gt": Mutant(
+        "delta_lstm", "dlstm_x_lane2_fire = ((dlstm_x_lane2_d >= thr_x)",
+        "dlstm_x_lane2_fire = ((dlstm_x_lane2_d > thr_x)", "ThresholdCycleTest",
+        "delta_lstm["),
+    "dlstm_o_lut_entry": Mutant(
+        "delta_lstm", "131: dlstm_act_lane2_dlstm_gate_fn13_dlstm_lut13_yu = 8;",
+        "131: dlstm_act_lane2_dlstm_gate_fn13_dlstm_lut13_yu = 9;", "LutSweepTest",
+        "first mismatch at element"),
+    "dlstm_h_tlast_always": Mutant(
+        "delta_lstm", "    m_axis_h_tlast = out_last;", "    m_axis_h_tlast = 1'b1;",
+        "RandomTest", "expected (8,), got (4,)"),
 }
 
 

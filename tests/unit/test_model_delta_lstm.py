@@ -9,6 +9,7 @@ from models.delta_lstm import (
     ACT_PIPE,
     DELTA_PIPE,
     MAC_PIPE,
+    RELOAD_GAP,
     DeltaLstmParams,
     LstmWeights,
     build_lut,
@@ -18,24 +19,40 @@ from models.delta_lstm import (
     cbtd_prune,
     cbtd_prune_keep,
     cbtd_unpack,
+    decode_h_step,
+    decode_weight_load,
+    decode_x_step,
     delta_encode,
     delta_lstm_seq,
     delta_lstm_step,
     dense_cycles,
+    encode_h_step,
+    encode_weight_load,
+    encode_x_step,
     expected_cycles,
+    expected_h_step,
     fired_columns,
     float_lstm_step,
+    h_beats,
+    h_width,
     ideal_speedup,
+    image_words,
     init_state,
+    load_beats,
     lut_address,
     quantise,
     quantise_act,
     quantise_lstm,
     random_float_lstm,
     sigmoid_q,
+    stream_cycles,
     tanh_q,
     temporal_sparsity,
     to_float,
+    w_stream_bits,
+    x_beats,
+    x_lanes,
+    x_width,
 )
 from models.fixed import unpack
 from models.params import ParamError, params_from_json
@@ -714,3 +731,85 @@ def test_textgenrnn_first_layer_quantised_and_sparse(textgen):
     for keep in (base.keep, base.keep // 2):
         sp = [by[keep, t][2] for t in (0, 13, 26)]
         assert sp[0] < sp[1] < sp[2]
+
+
+# -- stream formats (shared by rtl/delta_lstm.py and the testbench) ---------------------------
+#: the sim corner configs plus the datapath variants: every lane/beat remainder shape
+FORMAT_CONFIGS = {**DATAPATH_CONFIGS,
+                  "min": DeltaLstmParams(input_size=1, hidden_size=1, num_pe=1, keep=1,
+                                         act_lanes=1),
+                  "npot": DeltaLstmParams(input_size=8, hidden_size=3, num_pe=2, keep=6,
+                                          act_lanes=3)}
+
+
+@pytest.mark.parametrize("seed", range(N_SEEDS))
+@pytest.mark.parametrize("name", FORMAT_CONFIGS)
+def test_weight_load_round_trips(seed, name):
+    p = FORMAT_CONFIGS[name]
+    rng = np.random.default_rng(seed)
+    wt = quantise_lstm(p, *random_float_lstm(p, rng, scale=1.0, bias_scale=300.0))
+    beats = encode_weight_load(p, wt)
+    assert len(beats) == load_beats(p) == p.cols * p.keep + p.rows
+    assert [last for _, last, _ in beats] == [False] * (len(beats) - 1) + [True]
+    assert all(0 <= d < (1 << w_stream_bits(p)) for d, _, _ in beats)
+    back = decode_weight_load(p, beats)
+    assert np.array_equal(back.w, wt.w) and np.array_equal(back.bias, wt.bias)
+    # the image words are cbtd_memory_image's, the bias words the bias in act_width bits
+    assert [d for d, _, _ in beats[:image_words(p)]] == cbtd_memory_image(
+        cbtd_pack(wt.w, p.num_pe, p.keep), p.w_width)
+    assert unpack(beats[image_words(p)][0], 1, p.act_width)[0] == wt.bias[0]
+
+
+def test_weight_load_rejects_bad_streams():
+    p = DeltaLstmParams()
+    wt = quantise_lstm(p, *random_float_lstm(p, np.random.default_rng(0)))
+    beats = encode_weight_load(p, wt)
+    with pytest.raises(ValueError, match="a weight load is 64 beats"):
+        decode_weight_load(p, beats[:-1])
+    early = [(d, i == 3, u) for i, (d, _, u) in enumerate(beats)]
+    with pytest.raises(ValueError, match="tlast must be on beat 63 only"):
+        decode_weight_load(p, early)
+    dense_w = LstmWeights(np.ones((p.rows, p.cols), dtype=np.int64), wt.bias)
+    with pytest.raises(ValueError, match="more than keep=2"):
+        encode_weight_load(p, dense_w)
+
+
+@pytest.mark.parametrize("name", FORMAT_CONFIGS)
+def test_x_and_h_steps_round_trip(name):
+    p = FORMAT_CONFIGS[name]
+    rng = np.random.default_rng(7)
+    lo, hi = -(1 << (p.act_width - 1)), (1 << (p.act_width - 1)) - 1
+    x = rng.integers(lo, hi + 1, p.input_size)
+    beats = encode_x_step(p, x)
+    assert len(beats) == x_beats(p) and not any(last for _, last, _ in beats)
+    assert all(0 <= d < (1 << x_width(p)) for d, _, _ in beats)
+    assert np.array_equal(decode_x_step(p, beats), x)
+    assert x_lanes(p) * x_beats(p) >= p.input_size > x_lanes(p) * (x_beats(p) - 1)
+    h = rng.integers(lo, hi + 1, p.hidden_size)
+    hb = encode_h_step(p, h)
+    assert len(hb) == h_beats(p) and [last for _, last, _ in hb][-1]
+    assert all(0 <= d < (1 << h_width(p)) for d, _, _ in hb)
+    got = decode_h_step(p, hb)
+    want = expected_h_step(p, h)
+    assert np.array_equal(got["h"], want["h"]) and np.array_equal(got["pad"], want["pad"])
+    assert got["pad"].size == h_beats(p) * p.act_lanes - p.hidden_size
+    assert decode_h_step(p, hb[:-1])["h"].size < p.hidden_size or h_beats(p) == 1
+
+
+def test_port_widths_match_the_rtl_ports():
+    pytest.importorskip("myhdl")
+    from rtl.delta_lstm import ports
+
+    for p in FORMAT_CONFIGS.values():
+        sigs = ports(p)
+        for port, width in p.port_widths().items():
+            assert len(sigs[port]) == width, (p.tag, port)
+
+
+def test_stream_cycles_one_segment_is_exact_and_reloads_add_their_load():
+    p = DeltaLstmParams()
+    assert stream_cycles(p, [[5, 0, 16]]) == expected_cycles(p, [5, 0, 16])
+    assert stream_cycles(p, [[5], [], [3, 4]]) == (expected_cycles(p, [5])
+                                                  + expected_cycles(p, [3, 4])
+                                                  + load_beats(p) + RELOAD_GAP)
+    assert stream_cycles(p, []) == 0
