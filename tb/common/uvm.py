@@ -215,12 +215,16 @@ class ResetMidStreamTest(BlockTest):
     """Reset while a transaction is half loaded and an output is in flight; then two runs of
     ``sequence`` must be checked correct (the second one entirely after the reset)."""
 
+    def mid_stream(self) -> bool:
+        """The moment to reset: an output already checked and an input partly loaded."""
+        b = self.bench
+        return b.sb.n_checked >= 1 and bool(b.in_mon.beats)
+
     async def stimulus(self):
         b = self.bench
         first = self.sequence("first")
         task = cocotb.start_soon(first.start(self.env.seqr))
-        # wait for a checked output and a partly loaded input: the worst moment to reset
-        while not (b.sb.n_checked >= 1 and b.in_mon.beats):
+        while not self.mid_stream():
             await RisingEdge(b.dut.clk)
             if task.done():
                 break

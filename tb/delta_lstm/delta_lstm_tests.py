@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import cocotb
 import pyuvm
-from cocotb.triggers import RisingEdge
 
 from tb.common.params import load_params
 from tb.common.uvm import CycleCheckTest, run_uvm
@@ -132,22 +131,9 @@ class ResetMidStreamTest(DeltaLstmTest, ResetMidStream):
 
     sequence = RandomWalkSeq
 
-    async def stimulus(self):
+    def mid_stream(self) -> bool:
         b = self.bench
-        first = self.sequence("first")
-        task = cocotb.start_soon(first.start(self.env.seqr))
-        while not (b.sb.n_checked >= 1 and (b.in_mon.beats or b.sb.pending)):
-            await RisingEdge(b.dut.clk)
-            if task.done():
-                break
-        assert not task.done(), "the sequence ended before a mid-stream moment came"
-        checked_before = b.sb.n_checked
-        await b.reset()
-        await task
-        second = self.sequence("second")
-        await second.start(self.env.seqr)
-        await b.drain()
-        assert b.sb.n_checked > checked_before, "no transaction was checked after the reset"
+        return b.sb.n_checked >= 1 and bool(b.in_mon.beats or b.sb.pending)
 
 
 @pyuvm.test()
