@@ -9,6 +9,29 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PLOTS = ROOT / "build" / "plots"
+FIGSIZE_IN, DPI = (6.4, 4.2), 120  # 768 x 504 px: readable in a README or a terminal viewer
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=FIGSIZE_IN, dpi=DPI)
+
+
+def _save(fig, ax, title: str, name: str, legend_size: int) -> Path:
+    import matplotlib.pyplot as plt
+
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=legend_size)
+    PLOTS.mkdir(parents=True, exist_ok=True)
+    path = PLOTS / f"{name}.png"
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def speedup_vs_sparsity(series: dict[str, list[tuple[float, float]]],
@@ -16,12 +39,7 @@ def speedup_vs_sparsity(series: dict[str, list[tuple[float, float]]],
                         name: str) -> Path:
     """Measured speed-up against weight sparsity, one line per array shape, beside the ideal
     1 / (1 - sparsity) and the floor ``floor_share`` x ideal. Points are (sparsity, speed-up)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    fig, ax = _figure()
     xs = [x for x, _ in ideal]
     ax.plot(xs, [y for _, y in ideal], "k--", label="ideal m/n")
     ax.plot(xs, [floor_share * y for _, y in ideal], ":", color="grey",
@@ -34,15 +52,8 @@ def speedup_vs_sparsity(series: dict[str, list[tuple[float, float]]],
                         color=line.get_color())
     ax.set_xlabel("weight sparsity (1 - n/m)")
     ax.set_ylabel("speed-up over dense gemm (cycles)")
-    ax.set_title(title, fontsize=9)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    PLOTS.mkdir(parents=True, exist_ok=True)
-    path = PLOTS / f"{name}.png"
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, title, name, legend_size=8)
 
 
 def speedup_vs_temporal_sparsity(series: dict[str, list[tuple[float, float, float]]],
@@ -50,12 +61,7 @@ def speedup_vs_temporal_sparsity(series: dict[str, list[tuple[float, float, floa
     """Measured speed-up against temporal sparsity, one line per weight sparsity (gamma),
     each beside its ideal 1 / ((1 - gamma)(1 - s)) (dashed). Points are (s, measured, ideal);
     log scale, since the ideal spans 1x to 100x."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    fig, ax = _figure()
     for label, pts in series.items():
         xs = [s for s, _, _ in pts]
         line, = ax.plot(xs, [m for _, m, _ in pts], "o-", label=f"{label} measured")
@@ -69,12 +75,5 @@ def speedup_vs_temporal_sparsity(series: dict[str, list[tuple[float, float, floa
     ax.set_yscale("log")
     ax.set_xlabel("temporal sparsity s (share of columns not firing)")
     ax.set_ylabel("speed-up over the dense schedule (cycles)")
-    ax.set_title(title, fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
-    PLOTS.mkdir(parents=True, exist_ok=True)
-    path = PLOTS / f"{name}.png"
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, title, name, legend_size=7)
