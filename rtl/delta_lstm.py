@@ -107,6 +107,7 @@ from models.delta_lstm import (
     x_width,
 )
 from models.fixed import smax, smin
+from rtl.common.prims import signed_sig, unsigned_sig
 
 PARAMS = DeltaLstmParams
 
@@ -120,30 +121,22 @@ def _ubits(n: int) -> int:
     return max(1, (n - 1).bit_length())
 
 
-def _signed(bits):
-    return Signal(intbv(0, min=smin(bits), max=smax(bits) + 1))
-
-
-def _unsigned(bits):
-    return Signal(intbv(0)[bits:])
-
-
 def ports(p: DeltaLstmParams) -> dict:
     """Top-level signals, sized from the params (the convert entry point uses these)."""
     a = p.act_width
     return dict(
         clk=Signal(bool(0)),
         rst=ResetSignal(0, active=1, isasync=False),
-        cfg_theta_x=_unsigned(a),
-        cfg_theta_h=_unsigned(a),
-        s_axis_w_tdata=_unsigned(w_stream_bits(p)),
+        cfg_theta_x=unsigned_sig(a),
+        cfg_theta_h=unsigned_sig(a),
+        s_axis_w_tdata=unsigned_sig(w_stream_bits(p)),
         s_axis_w_tvalid=Signal(bool(0)),
         s_axis_w_tready=Signal(bool(0)),
         s_axis_w_tlast=Signal(bool(0)),
-        s_axis_x_tdata=_unsigned(x_width(p)),
+        s_axis_x_tdata=unsigned_sig(x_width(p)),
         s_axis_x_tvalid=Signal(bool(0)),
         s_axis_x_tready=Signal(bool(0)),
-        m_axis_h_tdata=_unsigned(h_width(p)),
+        m_axis_h_tdata=unsigned_sig(h_width(p)),
         m_axis_h_tvalid=Signal(bool(0)),
         m_axis_h_tready=Signal(bool(0)),
         m_axis_h_tlast=Signal(bool(0)),
@@ -167,8 +160,8 @@ def dlstm_round_sat(x, y, s):
     else:
         # t and r keep the full width (r's top bits are sign copies) so that every bit of
         # every signal is read: no unused-bit lint warnings
-        t = _signed(xw + 1)
-        r = _signed(xw + 1)
+        t = signed_sig(xw + 1)
+        r = signed_sig(xw + 1)
         half = 1 << (s - 1)
 
         @always_comb
@@ -211,14 +204,14 @@ def dlstm_lut(x, y, table, p):
     with the sign bit inverted (``models.delta_lstm.lut_address``); the table is a ROM."""
     aw, la, gw = p.act_width, p.lut_addr_bits, p.gate_width
     lsh = p.lut_shift
-    addr = _unsigned(la)
-    yu = _unsigned(gw)
+    addr = unsigned_sig(la)
+    yu = unsigned_sig(gw)
     mask = (1 << gw) - 1
     rom = tuple(int(v) & mask for v in table)
     insts = []
     # saturate(x, lin) >> lsh == saturate(x >> lsh, la): shift first, then clamp to la bits
     if lsh:
-        xs = _signed(aw)
+        xs = signed_sig(aw)
 
         @always_comb
         def shr():
@@ -227,7 +220,7 @@ def dlstm_lut(x, y, table, p):
         insts.append(shr)
     else:
         xs = x
-    q = _signed(la)
+    q = signed_sig(la)
     hi, lo = smax(la), smin(la)
 
     @always_comb
@@ -277,12 +270,12 @@ def dlstm_hard(x, y, sigmoid, p):
     top = 1 << g
     insts = []
     if s:
-        rs = _signed(xw + 1)
+        rs = signed_sig(xw + 1)
         insts.append(dlstm_round_sat(x, rs, s))
     else:
         rs = x
     if sigmoid:
-        v = _signed(xw + 1)
+        v = signed_sig(xw + 1)
         off = 1 << (g - 1)
 
         @always_comb
@@ -331,10 +324,10 @@ def dlstm_x_lane(clk, rst, clr, x_acc, x_in, dv, db, thr, nthr, d_out, f_out, de
     ``d_out``/``f_out`` (comb) are the delta and fired bit of the element in the compare
     stage (beat ``db``, valid ``dv``); x̂ is written at the end of that cycle when it fires."""
     aw = p.act_width
-    xq = _signed(aw)
-    xh = [_signed(aw) for _ in range(depth)]
-    xh_rd = _signed(aw)
-    d = _signed(aw + 1)
+    xq = signed_sig(aw)
+    xh = [signed_sig(aw) for _ in range(depth)]
+    xh_rd = signed_sig(aw)
+    d = signed_sig(aw + 1)
     fire = Signal(bool(0))
     idx = _index(db, depth)
     short = depth < nbeats  # no element in the last beat: never write x̂ then
@@ -474,12 +467,12 @@ def dlstm_act_lane(clk, rst, clr, adv, grp, av2, ag2, av4, ag4, m_i, m_f, m_g, m
     insts = []
 
     # S1: M read, round + saturate; c read
-    msel = [_signed(p.acc_width) for _ in range(4)]
-    pre = [_signed(aw) for _ in range(4)]
-    pre_q = [_signed(aw) for _ in range(4)]
-    cmem = [_signed(aw) for _ in range(depth)]
-    c_rd = _signed(aw)
-    c1 = _signed(aw)
+    msel = [signed_sig(p.acc_width) for _ in range(4)]
+    pre = [signed_sig(aw) for _ in range(4)]
+    pre_q = [signed_sig(aw) for _ in range(4)]
+    cmem = [signed_sig(aw) for _ in range(depth)]
+    c_rd = signed_sig(aw)
+    c1 = signed_sig(aw)
     mi, mf, mg, mo = msel
 
     @always_comb
@@ -508,12 +501,12 @@ def dlstm_act_lane(clk, rst, clr, adv, grp, av2, ag2, av4, ag4, m_i, m_f, m_g, m
     insts.append(s1)
 
     # S2: gate nonlinearities
-    gate = [_signed(gw) for _ in range(4)]
+    gate = [signed_sig(gw) for _ in range(4)]
     for k, fn in enumerate(("sigmoid", "sigmoid", "tanh", "sigmoid")):
         insts.append(dlstm_gate_fn(pre_q[k], gate[k], fn, p))
     y_i, y_f, y_g, y_o = gate
-    i2q, f2q, g2q, o2q = (_signed(gw) for _ in range(4))
-    c2 = _signed(aw)
+    i2q, f2q, g2q, o2q = (signed_sig(gw) for _ in range(4))
+    c2 = signed_sig(aw)
 
     @always_seq(clk.posedge, reset=rst)
     def s2():
@@ -528,12 +521,12 @@ def dlstm_act_lane(clk, rst, clr, adv, grp, av2, ag2, av4, ag4, m_i, m_f, m_g, m
 
     # S3: c = saturate(round_shift(f*c + ((i*g) << (a - G)), G))
     sw = max(gw + aw, 2 * gw + p.act_frac - g) + 1
-    fc = _signed(sw)  # products at the sum's width: no mixed-width operands
-    ig = _signed(sw)
-    csum = _signed(sw)
-    c_new = _signed(aw)
-    c3 = _signed(aw)
-    o3 = _signed(gw)
+    fc = signed_sig(sw)  # products at the sum's width: no mixed-width operands
+    ig = signed_sig(sw)
+    csum = signed_sig(sw)
+    c_new = signed_sig(aw)
+    c3 = signed_sig(aw)
+    o3 = signed_sig(gw)
 
     @always_comb
     def mul_c():
@@ -563,9 +556,9 @@ def dlstm_act_lane(clk, rst, clr, adv, grp, av2, ag2, av4, ag4, m_i, m_f, m_g, m
     insts += [s3, c_wr]
 
     # S4: tanh(c)
-    tc = _signed(gw)
-    t4 = _signed(gw)
-    o4 = _signed(gw)
+    tc = signed_sig(gw)
+    t4 = signed_sig(gw)
+    o4 = signed_sig(gw)
     insts.append(dlstm_gate_fn(c3, tc, "tanh", p))
 
     @always_seq(clk.posedge, reset=rst)
@@ -579,8 +572,8 @@ def dlstm_act_lane(clk, rst, clr, adv, grp, av2, ag2, av4, ag4, m_i, m_f, m_g, m
     # S5: h = saturate(o * tanh(c) aligned to act_frac); delta against ĥ
     a = p.act_frac
     hw = max(2 * gw + max(a - 2 * g, 0), aw + 1)
-    hp = _signed(hw)
-    h_new = _signed(aw)
+    hp = signed_sig(hw)
+    h_new = signed_sig(aw)
 
     @always_comb
     def mul_h():
@@ -589,7 +582,7 @@ def dlstm_act_lane(clk, rst, clr, adv, grp, av2, ag2, av4, ag4, m_i, m_f, m_g, m
     insts.append(mul_h)
     if 2 * g <= a:
         if a > 2 * g:
-            hs = _signed(hw)
+            hs = signed_sig(hw)
 
             @always_comb
             def shl_h():
@@ -602,9 +595,9 @@ def dlstm_act_lane(clk, rst, clr, adv, grp, av2, ag2, av4, ag4, m_i, m_f, m_g, m
     else:
         insts.append(dlstm_round_sat(hp, h_new, 2 * g - a))
 
-    hh = [_signed(aw) for _ in range(depth)]
-    hh_rd = _signed(aw)
-    d = _signed(aw + 1)
+    hh = [signed_sig(aw) for _ in range(depth)]
+    hh_rd = signed_sig(aw)
+    d = signed_sig(aw + 1)
     fire = Signal(bool(0))
 
     @always_comb
@@ -675,8 +668,8 @@ def delta_lstm(clk, rst, cfg_theta_x, cfg_theta_h, s_axis_w_tdata, s_axis_w_tval
 
     # -- weight load ------------------------------------------------------------------------
     w_acc = Signal(bool(0))
-    wcnt = _unsigned(_ubits(NL))
-    wmem = [_unsigned(ww) for _ in range(NW)]
+    wcnt = unsigned_sig(_ubits(NL))
+    wmem = [unsigned_sig(ww) for _ in range(NW)]
     w_word = s_axis_w_tdata(ww, 0)
     w_bias = s_axis_w_tdata(aw, 0)
     # bias << w_frac sign-extended to acc_width (raw bits; the M cells read it signed)
@@ -695,14 +688,14 @@ def delta_lstm(clk, rst, cfg_theta_x, cfg_theta_h, s_axis_w_tdata, s_axis_w_tval
 
     # -- delta unit (x) ---------------------------------------------------------------------
     x_acc = Signal(bool(0))
-    xbeat = _unsigned(_ubits(GX))
+    xbeat = unsigned_sig(_ubits(GX))
     x_all = Signal(bool(0))  # every beat of the next step accepted
     dv = Signal(bool(0))  # compare stage valid
-    db = _unsigned(_ubits(GX))  # compare stage beat
-    xd = [_signed(aw + 1) for _ in range(LX)]
+    db = unsigned_sig(_ubits(GX))  # compare stage beat
+    xd = [signed_sig(aw + 1) for _ in range(LX)]
     xf = [Signal(bool(0)) for _ in range(LX)]
-    thr_x, nthr_x, thr_h, nthr_h = (_signed(aw + 1) for _ in range(4))
-    thr_xu, thr_hu = _unsigned(aw + 1), _unsigned(aw + 1)
+    thr_x, nthr_x, thr_h, nthr_h = (signed_sig(aw + 1) for _ in range(4))
+    thr_xu, thr_hu = unsigned_sig(aw + 1), unsigned_sig(aw + 1)
 
     @always_comb
     def thresholds():
@@ -736,23 +729,23 @@ def delta_lstm(clk, rst, cfg_theta_x, cfg_theta_h, s_axis_w_tdata, s_axis_w_tval
     # -- activation control ------------------------------------------------------------------
     adv = Signal(bool(0))
     issue = Signal(bool(0))
-    grp = _unsigned(_ubits(GH))
+    grp = unsigned_sig(_ubits(GH))
     issued = Signal(bool(0))  # all groups of this step issued
     av = [Signal(bool(0)) for _ in range(4)]
-    ag = [_unsigned(_ubits(GH)) for _ in range(4)]
+    ag = [unsigned_sig(_ubits(GH)) for _ in range(4)]
     av1, av2, av3, av4 = av
     ag1, ag2, ag3, ag4 = ag
     out_v = Signal(bool(0))
     out_last = Signal(bool(0))
     act_end = Signal(bool(0))
-    hd = [_signed(aw + 1) for _ in range(L)]
+    hd = [signed_sig(aw + 1) for _ in range(L)]
     hf = [Signal(bool(0)) for _ in range(L)]
 
     # -- columns: delta + fired bit ----------------------------------------------------------
     cons = Signal(bool(0))
-    col = _unsigned(_ubits(cols))
+    col = unsigned_sig(_ubits(cols))
     any_f = Signal(bool(0))
-    dcol = [_signed(aw + 1) for _ in range(cols)]
+    dcol = [signed_sig(aw + 1) for _ in range(cols)]
     fcol = [Signal(bool(0)) for _ in range(cols)]
     hwe = Signal(bool(0))
     for j in range(cols):
@@ -768,13 +761,13 @@ def delta_lstm(clk, rst, cfg_theta_x, cfg_theta_h, s_axis_w_tdata, s_axis_w_tval
     insts.append(dlstm_ffs(fcol, 0, col, any_f))
 
     # -- MAC pipeline ------------------------------------------------------------------------
-    kcnt = _unsigned(_ubits(NW))  # at the address width: col * K + kcnt has no mixed widths
-    drain = _unsigned(2)
+    kcnt = unsigned_sig(_ubits(NW))  # at the address width: col * K + kcnt has no mixed widths
+    drain = unsigned_sig(2)
     mv0, mv1, mv2 = (Signal(bool(0)) for _ in range(3))
-    addr0 = _unsigned(_ubits(NW))
-    d0 = _signed(aw + 1)
-    d1 = _signed(aw + 1)
-    wq = _unsigned(ww)
+    addr0 = unsigned_sig(_ubits(NW))
+    d0 = signed_sig(aw + 1)
+    d1 = signed_sig(aw + 1)
+    wq = unsigned_sig(ww)
     mac_issue = Signal(bool(0))
 
     @always_comb
@@ -813,8 +806,8 @@ def delta_lstm(clk, rst, cfg_theta_x, cfg_theta_h, s_axis_w_tdata, s_axis_w_tval
 
     insts += [mac_s0, mac_s1, mac_s2]
 
-    prod2 = [_signed(p.acc_width) for _ in range(N)]  # at M's width (fits: acc >= w + a + 1)
-    lr2 = [_unsigned(p.row_bits) for _ in range(N)]
+    prod2 = [signed_sig(p.acc_width) for _ in range(N)]  # at M's width (fits: acc >= w + a + 1)
+    lr2 = [unsigned_sig(p.row_bits) for _ in range(N)]
     for pe in range(N):
         insts.append(dlstm_pe(clk, rst, wq, d1, lr2[pe], prod2[pe], pe, p))
 
@@ -829,7 +822,7 @@ def delta_lstm(clk, rst, cfg_theta_x, cfg_theta_h, s_axis_w_tdata, s_axis_w_tval
     for e in range(L):
         lanes_m[e] = tuple([mrow[gi * H + u] for u in range(e, H, L)] for gi in range(4))
 
-    h_lane = [_unsigned(aw) for _ in range(L)]
+    h_lane = [unsigned_sig(aw) for _ in range(L)]
     for e in range(L):
         insts.append(dlstm_act_lane(clk, rst, w_acc, adv, grp, av2, ag2, av4, ag4,
                                     *lanes_m[e], thr_h, nthr_h, h_lane[e], hd[e], hf[e], p))

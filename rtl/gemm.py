@@ -37,8 +37,8 @@ loads, so steady-state utilisation is ``K / (K + R + C)``.
 from myhdl import Signal, always_comb, always_seq, block, intbv
 
 from models.gemm import GemmParams
-from rtl.common.array import out_stage, signed_sig, tile_ctrl
-from rtl.common.prims import axis, clk_rst, delay_line, field_or_zero
+from rtl.common.array import out_stage, tile_ctrl
+from rtl.common.prims import axis, clk_rst, delay_line, field_or_zero, signed_sig
 
 PARAMS = GemmParams
 

@@ -53,10 +53,9 @@ steady-state utilisation (useful slot MACs) is ``K*n/m / (K*n/m + R + C)``.
 
 from myhdl import ConcatSignal, Signal, always_comb, always_seq, block, intbv
 
-from models.fixed import smax, smin
 from models.nm_gemm import NmGemmParams
 from rtl.common.array import out_stage, tile_ctrl
-from rtl.common.prims import axis, clk_rst, delay_line, field_or_zero
+from rtl.common.prims import axis, clk_rst, delay_line, field_or_zero, signed_sig, unsigned_sig
 
 PARAMS = NmGemmParams
 
@@ -65,14 +64,6 @@ def ports(p: NmGemmParams) -> dict:
     """Top-level signals, sized from the params (the convert entry point uses these)."""
     return {**clk_rst(), **axis("s_axis", p.in_width, p.user_width),
             **axis("m_axis", p.out_data_width, p.out_user_width)}
-
-
-def _signed(bits):
-    return Signal(intbv(0, min=smin(bits), max=smax(bits) + 1))
-
-
-def _unsigned(bits):
-    return Signal(intbv(0)[bits:])
 
 
 @block
@@ -123,7 +114,7 @@ def nm_act_mux(bundle, idx, sel, p):
         radix = 4 if len(level) % 4 == 0 else 2
         bits = idx(lsb + 2, lsb) if radix == 4 else idx(lsb)
         groups = len(level) // radix
-        nxt = [sel] if groups == 1 else [_unsigned(w) for _ in range(groups)]
+        nxt = [sel] if groups == 1 else [unsigned_sig(w) for _ in range(groups)]
         for k in range(groups):
             ins = level[radix * k:radix * (k + 1)]
             mux = nm_mux4 if radix == 4 else nm_mux2
@@ -139,7 +130,7 @@ def nm_gemm_pe(clk, rst, adv, clr, v_in, i_in, x_in, v_q, i_q, x_q, acc, p):
     """One PE: registers its row's (value, index) and its column's activation bundle (passed on
     to the neighbours) and accumulates value x bundle[index] of the previous advance. ``clr``
     zeroes the accumulator at tile hand-off."""
-    act = _unsigned(p.data_width)
+    act = unsigned_sig(p.data_width)
     mux = nm_act_mux(x_q, i_q, act, p)
 
     @always_seq(clk.posedge, reset=rst)
@@ -192,10 +183,10 @@ def nm_gemm(clk, rst, s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast, 
                        m_axis_tready, m_axis_tvalid, m_axis_tlast, adv, handoff, out_fire,
                        obuf_user, fill, R)]
     # -- input: row fields, column bundles, then skew (row i by i, column j by j advances) ------
-    v_feed = [_signed(w) for _ in range(R)]
-    i_feed = [_unsigned(iw) for _ in range(R)]
-    x_feed = [_unsigned(xw) for _ in range(C)]
-    v_field = [_signed(w) for _ in range(R)]
+    v_feed = [signed_sig(w) for _ in range(R)]
+    i_feed = [unsigned_sig(iw) for _ in range(R)]
+    x_feed = [unsigned_sig(xw) for _ in range(C)]
+    v_field = [signed_sig(w) for _ in range(R)]
     i_field = [s_axis_tdata(idx_lo + (i + 1) * iw, idx_lo + i * iw) for i in range(R)]
     for i in range(R):
         # the value is zeroed outside LOAD so that the flush advances accumulate nothing
@@ -215,10 +206,10 @@ def nm_gemm(clk, rst, s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast, 
     dup_vec = ConcatSignal(*dups) if R > 1 else dups[0]
 
     # -- PE grid, flattened row-major (index i * C + j) ----------------------------------------
-    v_q = [_signed(w) for _ in range(R * C)]
-    i_q = [_unsigned(iw) for _ in range(R * C)]
-    x_q = [_unsigned(xw) for _ in range(R * C)]
-    acc = [_signed(p.acc_width) for _ in range(R * C)]
+    v_q = [signed_sig(w) for _ in range(R * C)]
+    i_q = [unsigned_sig(iw) for _ in range(R * C)]
+    x_q = [unsigned_sig(xw) for _ in range(R * C)]
+    acc = [signed_sig(p.acc_width) for _ in range(R * C)]
     for i in range(R):
         for j in range(C):
             n = i * C + j

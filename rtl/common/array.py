@@ -11,11 +11,7 @@ per-column requantiser.
 from myhdl import ConcatSignal, Signal, always_comb, always_seq, block, enum, intbv
 
 from models.fixed import smax, smin
-
-
-def signed_sig(bits):
-    """A signed Signal of ``bits`` bits."""
-    return Signal(intbv(0, min=smin(bits), max=smax(bits) + 1))
+from rtl.common.prims import signed_sig
 
 
 @block

@@ -6,6 +6,18 @@ by instantiating blocks, never by lists of lists, which MyHDL cannot convert.
 
 from myhdl import ResetSignal, Signal, always_comb, always_seq, block, intbv
 
+from models.fixed import smax, smin
+
+
+def signed_sig(bits: int) -> Signal:
+    """A signed Signal of ``bits`` bits (value 0)."""
+    return Signal(intbv(0, min=smin(bits), max=smax(bits) + 1))
+
+
+def unsigned_sig(bits: int) -> Signal:
+    """An unsigned Signal of ``bits`` bits (value 0)."""
+    return Signal(intbv(0)[bits:])
+
 
 def sig_like(s):
     """A new Signal of the same width and signedness as ``s`` (value 0)."""
