@@ -1,7 +1,9 @@
 # zeroskip: one facade over pytest and the runner. Every target sets itself up on first use.
 #
 #   make sim   [BLOCK=gemm] [SIM=verilator|icarus] [CONFIG=typical] [SEED=n] [TEST=name] [WAVES=1]
-#   make test          model tests, conversion + lint, every block and config on both simulators
+#   make test [SIM=verilator|icarus]
+#                      model tests, conversion + lint, every block and config on both
+#                      simulators (or the one SIM names)
 #   make coverage [BLOCK=gemm] [SEED=n]
 #                      code + functional coverage against tb/<blk>/testplan.yaml (Verilator);
 #                      every block with a testplan unless BLOCK is given; fails below a gate
@@ -38,7 +40,8 @@ sim: $(STAMP)
 	    $(if $(SEED),--seed $(SEED)) $(if $(TEST),--test $(TEST)) $(if $(WAVES),--waves)
 
 test: $(STAMP)
-	@$(RUN_ENV) $(PY) -m pytest -n $(JOBS) -m "not slow" $(if $(SEED),--seed $(SEED)) $(PYTEST_ARGS)
+	@$(RUN_ENV) $(PY) -m pytest -n $(JOBS) -m "not slow" $(if $(SEED),--seed $(SEED)) \
+	    $(if $(filter-out file,$(origin SIM)),--sim $(SIM)) $(PYTEST_ARGS)
 
 # BLOCK has a default for `make sim`; coverage runs every planned block unless BLOCK was given
 coverage: $(STAMP)

@@ -184,6 +184,13 @@ def expected_cycles(p: GemmParams, ks: list[int]) -> int:
     return h + p.rows + 1
 
 
+def output_latency(p: GemmParams) -> int:
+    """Longest no-stall time from a tile's last input beat to its last output row: the flush
+    (``fill_cycles``), a wait for the previous tile's rows to leave the buffer (``rows``), the
+    hand-off edge and its own ``rows`` rows (see :func:`expected_cycles`)."""
+    return p.fill_cycles + 2 * p.rows + 1
+
+
 def random_tile(p: GemmParams, rng: np.random.Generator, k: int, *, density: float = 1.0,
                 extremes: bool = False) -> GemmTile:
     """A tile with uniform operands (or only the two extremes), zeroed with 1 - density."""
@@ -256,3 +263,13 @@ def useful_requant(p: GemmParams, rng: np.random.Generator, k: int) -> tuple[int
 __all__ = ["Beat", "GemmParams", "GemmTile", "ParamError", "acc_bits_needed", "check_tile",
            "decode_rows", "decode_tile", "encode_tile", "encode_user", "expected_cycles",
            "gemm_ref", "random_tile", "requantise", "useful_requant"]
+
+
+#: named corners (models/configs.py collects them): one PE, typical with the requantiser,
+#: non power of two, the largest we regress
+CONFIGS = {
+    "min": GemmParams(rows=1, cols=1, requant=False),
+    "typical": GemmParams(rows=4, cols=4, requant=True),
+    "non_pow2": GemmParams(rows=3, cols=5, requant=True),
+    "max": GemmParams(rows=8, cols=8, requant=False),
+}

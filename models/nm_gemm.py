@@ -529,3 +529,12 @@ __all__ = ["MAX_M", "MIN_M", "Beat", "NmCompressed", "NmGemmParams", "NmGemmTile
            "decode_user", "decompress", "encode_beats", "encode_tile", "expected_cycles_nm",
            "malformed_groups", "nm_gemm_acc", "nm_gemm_expected", "nm_gemm_flag", "nm_gemm_ref",
            "pack_group", "prune_nm", "random_nm_tile", "unpack_group"]
+
+
+#: named corners (models/configs.py collects them)
+CONFIGS = {
+    "min": NmGemmParams(rows=1, cols=1, n=1, m=2, requant=False),
+    "typical": NmGemmParams(rows=4, cols=4, n=2, m=4, requant=True),
+    "non_pow2": NmGemmParams(rows=3, cols=5, n=1, m=4, requant=True),
+    "max": NmGemmParams(rows=8, cols=8, n=4, m=8, requant=False),
+}

@@ -93,15 +93,14 @@ class BlockParams:
 
 
 def params_class(block: str) -> type[BlockParams]:
-    """The Params class of ``block`` (defined in ``models/<block>.py``), without MyHDL."""
-    try:
-        mod = importlib.import_module(f"models.{block}")
-    except ModuleNotFoundError:
-        mod = None
-    for v in vars(mod).values() if mod else ():
+    """The Params class of ``block`` (in its registered model module), without MyHDL."""
+    from models.blocks import entry
+
+    mod = importlib.import_module(entry(block).model)
+    for v in vars(mod).values():
         if isinstance(v, type) and issubclass(v, BlockParams) and v.BLOCK == block:
             return v
-    raise ParamError(f"unknown block {block!r}: models/{block}.py defines no Params class")
+    raise ParamError(f"block {block!r}: {entry(block).model} defines no Params class")
 
 
 def params_from_json(s: str) -> BlockParams:

@@ -52,6 +52,13 @@ def source_hash(block: str) -> str:
     # every model too: a block's widths may come from another block's params (nm_gemm uses
     # GemmParams' rules), and hashing them all costs microseconds
     files = sorted((ROOT / "rtl").rglob("*.py")) + sorted((ROOT / "models").glob("*.py"))
+    from models.blocks import entry
+
+    e = entry(block)
+    for mod in (e.rtl, e.model):  # a block registered outside rtl/ and models/ (spine_ref)
+        f = ROOT / (mod.replace(".", "/") + ".py")
+        if f not in files:
+            files.append(f)
     for f in files:
         h.update(f.read_bytes())
     return h.hexdigest()[:16]

@@ -3,10 +3,12 @@
 The DUT keeps recurrent state (x̂, ĥ, h, c, M), so the expected output of an x step depends on
 every step since the last weight load. :class:`DeltaLstmModel` mirrors that:
 
-* ``aux("s_axis_w", weights)`` -- a weight load the monitor saw: keep the weights and restart
-  from :func:`models.delta_lstm.init_state` (the RTL resets its state on every load);
-* ``expect(x)`` -- one step: :func:`models.delta_lstm.delta_lstm_step`, returns the expected
-  ``{"h": h_t, "pad": zeros}`` (:func:`models.delta_lstm.expected_h_step`);
+* ``write("s_axis_w", weights, cycle)`` -- a weight load the monitor saw: keep the weights and
+  restart from :func:`models.delta_lstm.init_state` (the RTL resets its state on every load);
+  it predicts no output;
+* ``write("s_axis_x", x, cycle)`` -- one step: :func:`models.delta_lstm.delta_lstm_step`,
+  predicts one ``{"h": h_t, "pad": zeros}`` (:func:`models.delta_lstm.expected_h_step`) on
+  ``m_axis_h``;
 * ``reset()`` -- the DUT was reset: it forgets the weights and waits for a load.
 
 An x step with no weights loaded is a testbench or DUT error and raises
@@ -38,7 +40,7 @@ from models.delta_lstm import (
     stream_cycles,
 )
 from models.fixed import round_shift, saturate
-from scoreboards.base import ScoreboardError
+from scoreboards.base import Expected, ScoreboardError
 from scoreboards.compare import compare_exact
 
 W_PREFIX = "s_axis_w"  # weight-load stream
@@ -81,9 +83,16 @@ class DeltaLstmModel:
         self.resets = 0  # DUT resets seen (sequences reload weights when this changes)
         self._preview: tuple[Any, StepResult] | None = None
 
-    def aux(self, prefix: str, txn: Any) -> None:
-        if prefix != W_PREFIX:
-            raise ValueError(f"delta_lstm model: no aux stream {prefix!r} (only {W_PREFIX!r})")
+    def write(self, stream: str, txn: Any, cycle: int) -> list[Expected]:
+        if stream == W_PREFIX:
+            self.load(txn)
+            return []
+        if stream == X_PREFIX:
+            return [Expected(H_PREFIX, self.expect(txn), describe(txn))]
+        raise ValueError(f"delta_lstm model: no input stream {stream!r} "
+                         f"(only {W_PREFIX!r}, {X_PREFIX!r})")
+
+    def load(self, txn: LstmWeights) -> None:
         self.weights = txn
         self.state = init_state(self.p, txn)
         self.steps = 0

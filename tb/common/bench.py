@@ -1,8 +1,14 @@
 """Pin-level testbench shared by every stream block (the ``TB`` class of verilog-axis).
 
-It loads the Params, starts the clock, binds the stream agents by prefix, and wires
-input monitor -> model -> scoreboard <- output monitor. Tests and sequences only choose
-stimulus; the pyuvm layer (tb/common/uvm.py) sees transactions, never pins.
+It loads the Params, starts the clock, binds one driver per input stream and one sink per
+output stream by prefix (each with its own stall pattern), one monitor per stream, and wires
+every input monitor -> the block's predictor -> one scoreboard per output stream <- that
+stream's monitor. Tests and sequences only choose stimulus; the pyuvm layer
+(tb/common/uvm.py) sees transactions, never pins.
+
+A block declares its streams as data (:class:`StreamSpec` in :class:`BlockSpec`): any number of
+inputs and outputs, each with its beat format, and for an output whether its scoreboard is in
+order or keyed.
 """
 
 from __future__ import annotations
@@ -11,18 +17,24 @@ import dataclasses
 import logging
 import os
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import Event, RisingEdge, with_timeout
-from cocotb.utils import get_sim_time
 
 from models.params import BlockParams
-from scoreboards.base import InOrderScoreboard, RunContext
+from scoreboards.base import (
+    InOrderScoreboard,
+    KeyedScoreboard,
+    Predictor,
+    RunContext,
+    ScoreboardError,
+)
 from scoreboards.compare import compare_exact
+from tb.common import stall as stalls
 from tb.common.params import load_params
 from tb.common.stream import Beat, StreamDriver, StreamMonitor, StreamSink, stream_bus
 
@@ -32,61 +44,116 @@ DEFAULT_IDLE = 0.2  # probability of an idle cycle before each input beat (every
 DEFAULT_BACKPRESSURE = 0.2  # probability that the sink holds tready low in a cycle
 TIMEOUT_SLACK = 4  # budget = SLACK x no-stall cycles scaled by the idle and backpressure rates
 TIMEOUT_MARGIN_CYCLES = 200  # plus a fixed margin for pipeline fill and reset recovery
+MIN_RATE = 0.05  # the budget's go-rate floor: a pattern that stalls 95 % of cycles or more
+#: the end-of-test quiet window is QUIET_LATENCIES x the block's longest input-to-output
+#: latency (BlockSpec.latency) plus QUIET_MARGIN_CYCLES: a stray beat that the last input
+#: caused comes out within one latency; twice that, plus the output register's turnaround,
+#: leaves no doubt
+QUIET_LATENCIES = 2
+QUIET_MARGIN_CYCLES = 16
+
+
+class EndOfTestError(ScoreboardError):
+    """An output beat came after the last expected one, or a transaction was left half done."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamSpec:
+    """One stream port of a block, by prefix (``s_axis_x``, ``m_axis_h`` ...)."""
+
+    prefix: str
+    decode: Callable[[BlockParams, list[Beat]], Any]  # beats the monitor saw -> transaction
+    encode: Callable[[BlockParams, Any], list[Beat]] | None = None  # inputs: txn -> beats
+    #: a stream without tlast: beats per transaction, p -> n (1 if None)
+    beats_per_txn: Callable[[BlockParams], int] | None = None
+    #: inputs: functional coverage, called with (params, txn, knobs) for every transaction
+    #: the monitor saw (a block decorates it with cocotb-coverage coverpoints)
+    sample: Callable[[BlockParams, Any, Any], None] | None = None
+    #: inputs: useful MACs of a transaction (utilisation numerator)
+    useful_ops: Callable[[BlockParams, Any], int] | None = None
+    #: outputs: None for an in-order scoreboard, else the key of a keyed one (out of order
+    #: across keys, in order within a key)
+    key: Callable[[Any], Hashable] | None = None
 
 
 @dataclasses.dataclass
 class BlockSpec:
-    """What the shared bench needs to know about a block: its stream format and its model."""
+    """What the shared bench needs to know about a block: its streams and its model."""
 
     name: str
-    encode: Callable[[BlockParams, Any], list[Beat]]  # input transaction -> beats
-    decode_in: Callable[[BlockParams, list[Beat]], Any]  # beats the input monitor saw -> txn
-    decode_out: Callable[[BlockParams, list[Beat]], Any]  # output beats -> comparable result
-    cycles: Callable[[BlockParams, list[Any]], int]  # no-stall cycles for a list of txns
-    useful_ops: Callable[[BlockParams, Any], int]  # useful MACs of a txn (utilisation)
+    inputs: list[StreamSpec]
+    outputs: list[StreamSpec]
+    predictor: Callable[[BlockParams], Predictor]  # p -> write(stream, txn, cycle) -> Expected*
+    cycles: Callable[[BlockParams, list[Any]], int]  # no-stall cycles for the txns sent
     n_pe: Callable[[BlockParams], int]  # MAC units (utilisation denominator)
-    model: Callable[[BlockParams, Any], Any] | None = None  # txn -> expected result (stateless)
-    #: stateful blocks instead give ``model_factory(p)``: an object with ``expect(txn)`` and,
-    #: when needed, ``aux(prefix, txn)`` (a transaction on an aux input) and ``reset()``
-    model_factory: Callable[[BlockParams], Any] | None = None
+    #: longest no-stall latency from a transaction's last input beat to its last output beat,
+    #: p -> cycles: sizes the end-of-test quiet window
+    latency: Callable[[BlockParams], int]
     compare: Callable[[Any, Any], Any] = compare_exact  # expected vs got -> Mismatch | None
-    describe: Callable[[Any], str] = lambda t: ""  # short text for mismatch reports
-    #: functional coverage: called with (params, input txn, knobs) for every input transaction
-    #: the monitor saw; a block decorates it with cocotb-coverage coverpoints
-    sample: Callable[[BlockParams, Any, Any], None] | None = None
-    in_prefix: str = "s_axis"
-    out_prefix: str = "m_axis"
-    #: further input streams (a weight load ...): prefix -> decode(p, beats) for their monitor
-    aux_inputs: dict[str, Callable[[BlockParams, list[Beat]], Any]] = dataclasses.field(
-        default_factory=dict)
-    #: the input stream a transaction is driven on (default: ``in_prefix``)
+    #: the input stream a transaction is driven on (default: the only input)
     route: Callable[[Any], str] | None = None
-    #: beats per transaction on a stream without tlast: (p, prefix) -> n
-    beats_per_txn: Callable[[BlockParams, str], int] | None = None
     #: constant sideband inputs (``cfg_*``) driven before reset: p -> {port: value}
     cfg: Callable[[BlockParams], dict[str, int]] | None = None
+    #: busy cycles count from this input's first handshake (default: the first input)
+    timing_input: str | None = None
+
+    def __post_init__(self):
+        names = [s.prefix for s in self.inputs + self.outputs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: stream prefixes must be unique (got {names})")
+        if len(self.inputs) > 1 and self.route is None:
+            raise ValueError(f"{self.name}: a block with several inputs needs route(txn)")
+        for s in self.inputs:
+            if s.encode is None:
+                raise ValueError(f"{self.name}: input {s.prefix} needs encode(p, txn)")
+
+    def stream(self, prefix: str) -> StreamSpec:
+        for s in self.inputs + self.outputs:
+            if s.prefix == prefix:
+                return s
+        raise KeyError(f"{self.name} has no stream {prefix!r}")
+
+    def route_of(self, txn: Any) -> str:
+        return self.route(txn) if self.route is not None else self.inputs[0].prefix
 
 
-class StatelessModel:
-    """Adapter: a pure ``model(p, txn)`` seen through the stateful-model interface."""
-
-    def __init__(self, fn: Callable[[BlockParams, Any], Any], p: BlockParams):
-        self.fn, self.p = fn, p
-
-    def expect(self, txn: Any) -> Any:
-        return self.fn(self.p, txn)
+def _env_pattern(var: str, default: float) -> str | float:
+    v = os.environ.get(var)
+    if v is None:
+        return default
+    try:
+        return float(v)
+    except ValueError:
+        return v
 
 
 @dataclasses.dataclass
 class Knobs:
-    """Stimulus knobs, from the test or the environment (``ZS_IDLE``, ``ZS_BACKPRESSURE``)."""
+    """Stall patterns (tb/common/stall.py specs or probabilities): ``idle`` for every driver,
+    ``backpressure`` for every sink, ``ports`` per prefix over either. From the test or the
+    environment (``ZS_IDLE``, ``ZS_BACKPRESSURE``: e.g. ``0.3``, ``burst:4``, ``long:120``)."""
 
-    idle: float = float(os.environ.get("ZS_IDLE", DEFAULT_IDLE))
-    backpressure: float = float(os.environ.get("ZS_BACKPRESSURE", DEFAULT_BACKPRESSURE))
+    idle: str | float = dataclasses.field(
+        default_factory=lambda: _env_pattern("ZS_IDLE", DEFAULT_IDLE))
+    backpressure: str | float = dataclasses.field(
+        default_factory=lambda: _env_pattern("ZS_BACKPRESSURE", DEFAULT_BACKPRESSURE))
+    ports: dict[str, str | float] = dataclasses.field(default_factory=dict)
+
+    def pattern(self, prefix: str, is_input: bool) -> str | float:
+        return self.ports.get(prefix, self.idle if is_input else self.backpressure)
+
+    def stall_class(self, prefix: str, is_input: bool) -> str:
+        """``"some"`` when the port's pattern ever stalls, else ``"none"`` (coverage bins)."""
+        rate = stalls.parse(self.pattern(prefix, is_input), np.random.default_rng(0)).rate
+        return "some" if rate > 0 else "none"
+
+    def describe(self) -> str:
+        s = f"idle {self.idle} backpressure {self.backpressure}"
+        return s + "".join(f" {k}={v}" for k, v in self.ports.items())
 
 
 def test_rng(test_seed: int, stream: str) -> np.random.Generator:
-    """Independent generator per purpose (stimulus, idle, backpressure) from cocotb's per-test
+    """Independent generator per purpose (stimulus, each port's stalls) from cocotb's per-test
     seed, which cocotb derives from the regression seed and the test name: a test rerun alone
     (``make sim TEST=... SEED=...``) gets the stimulus it had inside the full module."""
     return np.random.default_rng([test_seed % 2**63, zlib.crc32(stream.encode())])
@@ -102,65 +169,96 @@ class StreamBench:
         self.seed = int(os.environ.get("COCOTB_RANDOM_SEED", cocotb.RANDOM_SEED))
         self.test_seed = int(cocotb.RANDOM_SEED)
         self.log = logging.getLogger(f"cocotb.{spec.name}.bench")
-        self.log.info("block %s config %s test %s seed %d idle %.2f backpressure %.2f",
-                      spec.name, self.p.tag, test_name, self.seed, self.knobs.idle,
-                      self.knobs.backpressure)
+        self.log.info("block %s config %s test %s seed %d %s", spec.name, self.p.tag,
+                      test_name, self.seed, self.knobs.describe())
         self.rng = test_rng(self.test_seed, "stimulus")
         repro = os.environ.get("ZS_REPRO", "")
         self.ctx = RunContext(spec.name, self.p.tag, self.seed, test_name,
                               f"{repro} TEST={test_name} WAVES=1" if repro else "")
-        self.sb = InOrderScoreboard(self.ctx, compare=spec.compare)
         self.progress = Event()
-        self.sb.on_compare.append(self.progress.set)
+        self.sbs: dict[str, InOrderScoreboard | KeyedScoreboard] = {}
+        for s in spec.outputs:
+            if s.key is None:
+                sb = InOrderScoreboard(self.ctx, s.prefix, compare=spec.compare)
+            else:
+                sb = KeyedScoreboard(self.ctx, s.prefix, compare=spec.compare, key=s.key)
+            sb.on_compare.append(self.progress.set)
+            self.sbs[s.prefix] = sb
         Clock(dut.clk, CLK_PERIOD_NS, unit="ns").start()
         dut.rst.value = 1
-        if spec.cfg is not None:
-            for port, value in spec.cfg(self.p).items():
-                getattr(dut, port).value = value
-        self.model = (spec.model_factory(self.p) if spec.model_factory is not None
-                      else StatelessModel(spec.model, self.p))
-        self.drivers: dict[str, StreamDriver] = {}
-        self.aux_mons: dict[str, StreamMonitor] = {}
-        for prefix in (spec.in_prefix, *spec.aux_inputs):
-            self.drivers[prefix] = StreamDriver(stream_bus(dut, prefix), dut.clk, dut.rst,
-                                                test_rng(self.test_seed, f"idle.{prefix}"),
-                                                self.knobs.idle)
-        self.driver = self.drivers[spec.in_prefix]
-        out_bus = stream_bus(dut, spec.out_prefix)
-        self.sink = StreamSink(out_bus, dut.clk, test_rng(self.test_seed, "backpressure"),
-                               self.knobs.backpressure)
+        self._drive_cfg()
+        self.model = spec.predictor(self.p)
+        self.drivers = {s.prefix: StreamDriver(stream_bus(dut, s.prefix), dut.clk, dut.rst,
+                                               self._stall(s.prefix, True))
+                        for s in spec.inputs}
+        self.sinks = {s.prefix: StreamSink(stream_bus(dut, s.prefix), dut.clk,
+                                           self._stall(s.prefix, False))
+                      for s in spec.outputs}
         # monitors publish through callbacks that the pyuvm monitor components install
-        self.in_mon = self._monitor(spec.in_prefix, "in")
-        self.out_mon = self._monitor(spec.out_prefix, "out")
-        for prefix in spec.aux_inputs:
-            self.aux_mons[prefix] = self._monitor(prefix, prefix)
-        self.txns_sent = 0  # main-input transactions the driver completed
+        self.mons = {s.prefix: self._monitor(s) for s in spec.inputs + spec.outputs}
+        self.timing = spec.timing_input or spec.inputs[0].prefix
         self.sent: list[Any] = []  # every transaction handed to a driver (timeout budget)
         self.useful_ops = 0
-        mons = [self.in_mon, self.out_mon, *self.aux_mons.values()]
-        self.tasks = [cocotb.start_soon(c) for c in [self.sink.run()] + [m.run() for m in mons]]
+        self.tasks = [cocotb.start_soon(c) for c in
+                      [k.run() for k in self.sinks.values()] +
+                      [m.run() for m in self.mons.values()]]
 
-    def _monitor(self, prefix: str, role: str) -> StreamMonitor:
-        n = self.spec.beats_per_txn(self.p, prefix) if self.spec.beats_per_txn else None
-        return StreamMonitor(stream_bus(self.dut, prefix), self.dut.clk, self.dut.rst,
-                             f"{self.spec.name}.{role}", None, self.log, beats_per_txn=n)
+    def _drive_cfg(self) -> None:
+        if self.spec.cfg is not None:
+            for port, value in self.spec.cfg(self.p).items():
+                getattr(self.dut, port).value = value
+
+    def retune(self, **runtime: Any) -> None:
+        """Other run-time values (cfg ports such as thresholds) than the params carry: before
+        reset, the params, the predictor and the cfg ports all change together."""
+        self.p = self.p.replace(**runtime)
+        self.model = self.spec.predictor(self.p)
+        self._drive_cfg()
+
+    def _stall(self, prefix: str, is_input: bool) -> stalls.Stall:
+        kind = "idle" if is_input else "backpressure"
+        return stalls.parse(self.knobs.pattern(prefix, is_input),
+                            test_rng(self.test_seed, f"{kind}.{prefix}"))
+
+    def _monitor(self, s: StreamSpec) -> StreamMonitor:
+        n = s.beats_per_txn(self.p) if s.beats_per_txn else None
+        return StreamMonitor(stream_bus(self.dut, s.prefix), self.dut.clk, self.dut.rst,
+                             f"{self.spec.name}.{s.prefix}", None, beats_per_txn=n,
+                             report=self.ctx.fail)
+
+    # -- views ----------------------------------------------------------------------------
+    @property
+    def n_checked(self) -> int:
+        return sum(sb.n_checked for sb in self.sbs.values())
+
+    @property
+    def pending(self) -> int:
+        """Predicted output transactions not yet compared, over every output."""
+        return sum(sb.pending for sb in self.sbs.values())
+
+    def inputs_partial(self) -> bool:
+        """Some input transaction is partly loaded."""
+        return any(self.mons[s.prefix].beats for s in self.spec.inputs)
 
     # -- transaction-level hooks (called by the pyuvm scoreboard component) -----------------
-    def expect(self, txn: Any) -> None:
-        """An input transaction the monitor saw: the model predicts its output."""
-        self.useful_ops += self.spec.useful_ops(self.p, txn)
-        if self.spec.sample is not None:
-            self.spec.sample(self.p, txn, self.knobs)
-        self.sb.add_expected(self.model.expect(txn), self.spec.describe(txn))
+    def expect(self, prefix: str, txn: Any, cycle: int) -> None:
+        """An input transaction a monitor saw: the predictor says what must come out."""
+        s = self.spec.stream(prefix)
+        if s.useful_ops is not None:
+            self.useful_ops += s.useful_ops(self.p, txn)
+        if s.sample is not None:
+            s.sample(self.p, txn, self.knobs)
+        for e in self.model.write(prefix, txn, cycle):
+            if e.stream not in self.sbs:
+                raise ScoreboardError(self.ctx.fail(
+                    f"the model predicted an output on {e.stream!r}, which is not an output "
+                    f"stream of {self.spec.name} ({', '.join(self.sbs)})"))
+            self.sbs[e.stream].add_expected(e.item, e.info)
         self.progress.set()
 
-    def aux(self, prefix: str, txn: Any) -> None:
-        """A transaction on an aux input (e.g. a weight load) that the model must know of."""
-        self.model.aux(prefix, txn)
-
-    def observe(self, result: Any) -> None:
-        """A decoded output transaction from the output monitor."""
-        self.sb.add_actual(result)
+    def observe(self, prefix: str, result: Any) -> None:
+        """A decoded output transaction from an output monitor."""
+        self.sbs[prefix].add_actual(result)
 
     # -- actions ------------------------------------------------------------------------
     async def reset(self, cycles: int = RESET_CYCLES) -> None:
@@ -169,54 +267,110 @@ class StreamBench:
         for _ in range(cycles):
             await RisingEdge(self.dut.clk)
         self.dut.rst.value = 0
-        self.sb.flush()
+        for sb in self.sbs.values():
+            sb.flush()
         if hasattr(self.model, "reset"):
             self.model.reset()
-        for mon in (self.in_mon, self.out_mon, *self.aux_mons.values()):
+        for mon in self.mons.values():
             mon.drop_partial()
 
     async def send(self, txn: Any) -> bool:
-        """Drive one transaction on its input stream; False if a reset aborted it."""
+        """Drive one transaction on the input stream ``route(txn)`` names."""
+        return await self.send_on(self.spec.route_of(txn), txn)
+
+    async def send_on(self, prefix: str, txn: Any) -> bool:
+        """Drive one transaction on ``prefix``; False if a reset aborted it."""
         self.sent.append(txn)
-        prefix = self.spec.route(txn) if self.spec.route is not None else self.spec.in_prefix
-        ok = await self.drivers[prefix].send(self.spec.encode(self.p, txn))
-        if ok and prefix == self.spec.in_prefix:
-            self.txns_sent += 1
-        return ok
+        return await self.drivers[prefix].send(self.spec.stream(prefix).encode(self.p, txn))
+
+    def _all_stalls(self) -> list[stalls.Stall]:
+        return [d.stall for d in self.drivers.values()] + [k.stall for k in self.sinks.values()]
 
     def budget_cycles(self) -> int:
         base = self.spec.cycles(self.p, self.sent)
-        rate = (1 - self.knobs.idle) * (1 - self.knobs.backpressure)
-        return int(base / max(rate, 0.05) * TIMEOUT_SLACK) + TIMEOUT_MARGIN_CYCLES
+        ss = self._all_stalls()
+        idle = max((d.stall.rate for d in self.drivers.values()), default=0.0)
+        bp = max((k.stall.rate for k in self.sinks.values()), default=0.0)
+        rate = (1 - idle) * (1 - bp)
+        longest = max((s.stop for s in ss if isinstance(s, stalls.Periodic)), default=0)
+        return (int(base / max(rate, MIN_RATE) * TIMEOUT_SLACK) + TIMEOUT_MARGIN_CYCLES
+                + 2 * longest)
+
+    def settled(self) -> bool:
+        """Every transaction the drivers completed was seen, every prediction compared."""
+        return (all(self.mons[p].n_txns >= d.txns_sent for p, d in self.drivers.items())
+                and not self.pending)
 
     async def drain(self) -> None:
         """Wait (on handshakes, with a params-derived budget) until every output is compared."""
 
-        async def settled():
-            while self.in_mon.n_txns < self.txns_sent or self.sb.pending:
+        async def wait_settled():
+            while not self.settled():
                 self.progress.clear()
                 await self.progress.wait()
 
         budget = self.budget_cycles()
         try:
-            await with_timeout(settled(), budget * CLK_PERIOD_NS, "ns")
+            await with_timeout(wait_settled(), budget * CLK_PERIOD_NS, "ns")
         except cocotb.triggers.SimTimeoutError:
-            self.sb._error(f"timeout after {budget} cycles (budget from params): "
-                           f"{self.sb.pending} output transaction(s) never came out, "
-                           f"{self.in_mon.n_txns}/{self.txns_sent} inputs seen")
+            missing = {p: sb.pending for p, sb in self.sbs.items() if sb.pending}
+            seen = {p: f"{self.mons[p].n_txns}/{d.txns_sent}" for p, d in self.drivers.items()}
+            raise ScoreboardError(self.ctx.fail(
+                f"timeout after {budget} cycles (budget from params): output transaction(s) "
+                f"never came out per stream {missing}, inputs seen/sent {seen}")) from None
+
+    def quiet_cycles(self) -> int:
+        return QUIET_LATENCIES * self.spec.latency(self.p) + QUIET_MARGIN_CYCLES
+
+    async def end_check(self) -> None:
+        """After the last expected output: sinks always ready for the quiet window; any beat on
+        an output in it, or a transaction left half done in an output monitor, fails."""
+        n = self.quiet_cycles()
+        outs = [self.mons[s.prefix] for s in self.spec.outputs]
+        for k in self.sinks.values():
+            k.stall = stalls.Never()
+        for m in outs:
+            m.quiet = True
+        for _ in range(n):
+            await RisingEdge(self.dut.clk)
+        for m in outs:
+            m.quiet = False
+            if m.strays:
+                idx, cyc, (d, last, user) = m.strays[0]
+                raise EndOfTestError(self.ctx.fail(
+                    f"{m.name}: {len(m.strays)} stray beat(s) after the last expected output; "
+                    f"the first is beat {idx} of the stream (tdata {d:#x} tlast {int(last)} "
+                    f"tuser {user:#x}) at cycle {cyc}, inside the {n}-cycle quiet window"))
+            if m.beats:
+                raise EndOfTestError(self.ctx.fail(
+                    f"{m.name}: a transaction was left half done: {len(m.beats)} beat(s) "
+                    f"without its end (tlast), the last at cycle {m.last_cycle}"))
+
+    def check_drained(self) -> None:
+        for sb in self.sbs.values():
+            sb.check_drained()
 
     # -- measurements -------------------------------------------------------------------
     def busy_cycles(self) -> int:
-        """Cycles from the first input handshake to the last output handshake, inclusive."""
-        if self.in_mon.first_time is None or self.out_mon.last_time is None:
+        """Cycles from the timing input's first handshake to the last output handshake,
+        inclusive."""
+        first = self.mons[self.timing].first_cycle
+        lasts = [self.mons[s.prefix].last_cycle for s in self.spec.outputs]
+        lasts = [c for c in lasts if c is not None]
+        if first is None or not lasts:
             return 0
-        return int(round((self.out_mon.last_time - self.in_mon.first_time) / CLK_PERIOD_NS)) + 1
+        return max(lasts) - first + 1
 
     def summary(self) -> dict:
         cyc = self.busy_cycles()
         util = self.useful_ops / (self.spec.n_pe(self.p) * cyc) if cyc else 0.0
+        outs = [s.prefix for s in self.spec.outputs]
         return dict(block=self.spec.name, config=self.p.tag, test=self.test_name,
-                    seed=self.seed, txns=self.sb.n_checked, elements=self.sb.n_elements,
-                    beats_in=self.in_mon.n_beats, beats_out=self.out_mon.n_beats, cycles=cyc,
-                    utilisation=round(util, 4), sim_time_ns=get_sim_time("ns"),
-                    idle=self.knobs.idle, backpressure=self.knobs.backpressure)
+                    seed=self.seed, txns=self.n_checked,
+                    elements=sum(sb.n_elements for sb in self.sbs.values()),
+                    beats_in=self.mons[self.timing].n_beats,
+                    beats_out=sum(self.mons[p].n_beats for p in outs),
+                    beats={p: m.n_beats for p, m in self.mons.items()}, cycles=cyc,
+                    utilisation=round(util, 4), sim_time_ns=cocotb.utils.get_sim_time("ns"),
+                    idle=str(self.knobs.idle), backpressure=str(self.knobs.backpressure),
+                    ports={k: str(v) for k, v in self.knobs.ports.items()})

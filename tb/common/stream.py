@@ -7,26 +7,34 @@ are packed words of signed multi-bit elements, and because our monitor doubles a
 checker. All three sample handshakes on the rising edge (values read right after
 ``RisingEdge`` are the ones the DUT saw at that edge) and write inputs in the same step.
 
-* :class:`StreamDriver` -- drives beats, inserting random idle cycles (``idle`` probability per
-  beat); abandons the rest of a transaction when reset is asserted.
-* :class:`StreamSink` -- drives ``tready`` low with probability ``backpressure`` per cycle.
+* :class:`StreamDriver` -- drives beats; before each new beat it asks its own stall pattern
+  (tb/common/stall.py) whether to idle a cycle; abandons the rest of a transaction when reset
+  is asserted.
+* :class:`StreamSink` -- drives ``tready`` low when its own stall pattern says so.
 * :class:`StreamMonitor` -- passive: collects accepted beats into transactions (split on
-  ``tlast``, or every N beats on a stream without one), counts beats and handshake times, and
-  checks the protocol: no X/Z on ``tvalid`` after reset, and ``tdata``/``tlast``/``tuser`` held
-  while ``tvalid && !tready``; ``tvalid`` may not drop before the handshake.
+  ``tlast``, or every N beats on a stream without one), counts beats, handshake cycles, and
+  checks the protocol (the rules are in :data:`RULES`). During the end-of-test quiet window it
+  records every beat as a stray.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
-import numpy as np
 from cocotb.triggers import RisingEdge
-from cocotb.utils import get_sim_time
 from cocotb_bus.bus import Bus
 
+from tb.common.stall import Never, Stall
+
 Beat = tuple[int, bool, int]  # (tdata, tlast, tuser)
+
+#: the valid/ready rules the monitor checks, by name (a report names the one broken)
+RULES = {
+    "tvalid-known": "tvalid is 0 or 1 (no X/Z) after reset",
+    "payload-known": "tdata, tlast and tuser have no X/Z while tvalid is high",
+    "payload-stable": "tdata, tlast and tuser do not change while tvalid && !tready",
+    "valid-held": "tvalid stays high until the beat is accepted (tvalid && tready)",
+}
 
 
 class ProtocolError(AssertionError):
@@ -38,10 +46,6 @@ def stream_bus(dut, prefix: str) -> Bus:
                bus_separator="_")
 
 
-def _int(v) -> int:
-    return int(v)
-
-
 def in_reset(rst) -> bool:
     """Reset asserted, or not yet driven (X/Z before the bench's first write lands)."""
     v = rst.value
@@ -51,18 +55,20 @@ def in_reset(rst) -> bool:
 class StreamDriver:
     """Drives whole transactions (lists of beats) onto a slave stream port of the DUT."""
 
-    def __init__(self, bus: Bus, clk, rst, rng: np.random.Generator, idle: float = 0.0):
-        self.bus, self.clk, self.rst, self.rng, self.idle = bus, clk, rst, rng, idle
+    def __init__(self, bus: Bus, clk, rst, stall: Stall | None = None):
+        self.bus, self.clk, self.rst = bus, clk, rst
+        self.stall = stall or Never()
         self.has_last = hasattr(bus, "tlast")
         self.has_user = hasattr(bus, "tuser")
         self.bus.tvalid.value = 0
         self.beats_sent = 0
+        self.txns_sent = 0  # transactions completed (every beat accepted, no reset)
 
     async def send(self, beats: list[Beat]) -> bool:
         """Send all beats; returns False if a reset aborted the transaction."""
         b = self.bus
         for data, last, user in beats:
-            while self.idle and self.rng.random() < self.idle:
+            while self.stall.stall():
                 b.tvalid.value = 0
                 await RisingEdge(self.clk)
                 if in_reset(self.rst):
@@ -82,30 +88,39 @@ class StreamDriver:
                     break
             self.beats_sent += 1
         b.tvalid.value = 0
+        self.txns_sent += 1
         return True
 
 
 class StreamSink:
-    """Accepts beats from a master stream port of the DUT, with random backpressure."""
+    """Accepts beats from a master stream port of the DUT, with its own backpressure."""
 
-    def __init__(self, bus: Bus, clk, rng: np.random.Generator, backpressure: float = 0.0):
-        self.bus, self.clk, self.rng, self.backpressure = bus, clk, rng, backpressure
+    def __init__(self, bus: Bus, clk, stall: Stall | None = None):
+        self.bus, self.clk = bus, clk
+        self.stall = stall or Never()
         self.bus.tready.value = 0
 
     async def run(self) -> None:
-        b, bp = self.bus, self.backpressure
+        b = self.bus
         while True:
-            b.tready.value = 0 if (bp and self.rng.random() < bp) else 1
+            b.tready.value = 0 if self.stall.stall() else 1
             await RisingEdge(self.clk)
 
 
-class StreamMonitor:
-    """Passive monitor + protocol checker; calls ``on_txn(beats)`` at each ``tlast``."""
+def _known(v) -> bool:
+    return v.is_resolvable
 
-    def __init__(self, bus: Bus, clk, rst, name: str, on_txn: Callable[[list[Beat]], None],
-                 log: logging.Logger, beats_per_txn: int | None = None):
+
+class StreamMonitor:
+    """Passive monitor + protocol checker; calls ``on_txn(beats, cycle)`` at each transaction
+    end. ``report`` turns a message into the full failure text (block, seed, repro)."""
+
+    def __init__(self, bus: Bus, clk, rst, name: str,
+                 on_txn: Callable[[list[Beat], int], None] | None = None,
+                 beats_per_txn: int | None = None,
+                 report: Callable[[str], str] = lambda s: s):
         self.bus, self.clk, self.rst, self.name, self.on_txn = bus, clk, rst, name, on_txn
-        self.log = log
+        self.report = report
         self.has_last = hasattr(bus, "tlast")
         self.has_user = hasattr(bus, "tuser")
         #: a stream without tlast closes a transaction every ``beats_per_txn`` beats (1 if None)
@@ -113,52 +128,73 @@ class StreamMonitor:
         self.beats: list[Beat] = []  # beats of the transaction in progress
         self.n_beats = 0
         self.n_txns = 0
-        self.first_time = None  # sim time (ns) of the first handshake
-        self.last_time = None  # sim time (ns) of the latest handshake
+        self.cycle = 0  # rising edges since the monitor started (all monitors start together)
+        self.first_cycle: int | None = None  # cycle of the first handshake
+        self.last_cycle: int | None = None  # cycle of the latest handshake
+        self.quiet = False  # end-of-test quiet window: every beat is a stray
+        self.strays: list[tuple[int, int, Beat]] = []  # (beat index, cycle, beat)
 
     def drop_partial(self) -> None:
         self.beats = []
 
+    def _violation(self, rule: str, detail: str) -> ProtocolError:
+        return ProtocolError(self.report(
+            f"{self.name}: protocol rule '{rule}' ({RULES[rule]}) broken at cycle "
+            f"{self.cycle}: {detail}"))
+
     def _sample(self) -> Beat:
         b = self.bus
         data = b.tdata.value
-        if not data.is_resolvable:
-            raise ProtocolError(f"{self.name}: tdata has X/Z while tvalid is high: {data}")
-        last = bool(_int(b.tlast.value)) if self.has_last else False
-        user = _int(b.tuser.value) if self.has_user else 0
-        return _int(data), last, user
+        last = b.tlast.value if self.has_last else None
+        user = b.tuser.value if self.has_user else None
+        for what, v in (("tdata", data), ("tlast", last), ("tuser", user)):
+            if v is not None and not _known(v):
+                raise self._violation("payload-known", f"{what} is {v} while tvalid is high")
+        return int(data), bool(int(last)) if last is not None else False, \
+            int(user) if user is not None else 0
+
+    @staticmethod
+    def _fmt(beat: Beat) -> str:
+        return f"tdata {beat[0]:#x} tlast {int(beat[1])} tuser {beat[2]:#x}"
 
     async def run(self) -> None:
         b = self.bus
         held: Beat | None = None  # beat that was valid but not accepted at the previous edge
         while True:
             await RisingEdge(self.clk)
+            self.cycle += 1
             if in_reset(self.rst):
                 held = None
                 self.beats = []
                 continue
             v = b.tvalid.value
-            if not v.is_resolvable:
-                raise ProtocolError(f"{self.name}: tvalid is {v} (X/Z) after reset")
+            if not _known(v):
+                raise self._violation("tvalid-known", f"tvalid is {v}")
             if not v:
                 if held is not None:
-                    raise ProtocolError(f"{self.name}: tvalid dropped before the beat was accepted")
+                    raise self._violation("valid-held", f"tvalid fell while the beat "
+                                          f"({self._fmt(held)}) was not yet accepted")
                 continue
             beat = self._sample()
             if held is not None and beat != held:
-                raise ProtocolError(f"{self.name}: beat changed while tvalid && !tready: "
-                                    f"{held} -> {beat}")
+                changed = [n for n, a, c in zip(("tdata", "tlast", "tuser"), held, beat)
+                           if a != c]
+                raise self._violation("payload-stable", f"{'/'.join(changed)} changed while "
+                                      f"tvalid && !tready: {self._fmt(held)} -> "
+                                      f"{self._fmt(beat)}")
             if not b.tready.value:
                 held = beat
                 continue
             held = None
-            now = get_sim_time("ns")
-            if self.first_time is None:
-                self.first_time = now
-            self.last_time = now
+            if self.first_cycle is None:
+                self.first_cycle = self.cycle
+            self.last_cycle = self.cycle
+            if self.quiet:
+                self.strays.append((self.n_beats, self.cycle, beat))
             self.n_beats += 1
             self.beats.append(beat)
             if beat[1] if self.has_last else len(self.beats) == self.beats_per_txn:
                 txn, self.beats = self.beats, []
                 self.n_txns += 1
-                self.on_txn(txn)
+                if self.on_txn is not None:
+                    self.on_txn(txn, self.cycle)

@@ -49,7 +49,6 @@ This module is plain Python + PyYAML (no cocotb): the report tool and the guard 
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,40 +238,39 @@ def planned_blocks() -> list[str]:
     return sorted(p.parent.name for p in TB.glob(f"*/{PLAN_FILE}"))
 
 
-def _decorator_name(d: ast.expr) -> str:
-    """``@pyuvm.test()`` -> "pyuvm.test", ``@cocotb.test`` -> "cocotb.test"."""
-    if isinstance(d, ast.Call):
-        d = d.func
-    parts = []
-    while isinstance(d, ast.Attribute):
-        parts.append(d.attr)
-        d = d.value
-    if isinstance(d, ast.Name):
-        parts.append(d.id)
-    return ".".join(reversed(parts))
-
-
 def discover_tests(block: str, source: str | None = None) -> list[str]:
-    """Test names of ``tb/<block>/<block>_tests.py`` in file order, without importing it (it
-    needs a simulator): classes decorated ``@pyuvm.test()`` and functions decorated
-    ``@cocotb.test()``. A parametrized cocotb test is one name (its variants are
-    ``name/knob=value``)."""
+    """Test names of the block's cocotb test module (``tb/<block>/<block>_tests.py``, or what
+    the registry names) in definition order: every cocotb test it holds, whether written with
+    ``@pyuvm.test()``, ``@cocotb.test()`` or made by tb/common/tests.py. A parametrized cocotb
+    test is one name (its variants are ``name/knob=value``). The module is imported (cocotb
+    and pyuvm import without a simulator); ``source`` runs that text instead."""
+    import importlib
+    import importlib.util
+    import sys
+    import tempfile
+
+    from cocotb.regression import Test, TestGenerator
+
+    from models.blocks import REGISTRY
+
     if source is None:
-        f = TB / block / f"{block}_tests.py"
-        if not f.is_file():
+        if block not in REGISTRY:
             return []
-        source = f.read_text()
-    out = []
-    for node in ast.parse(source).body:
-        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            decos = {_decorator_name(d) for d in node.decorator_list}
-            if isinstance(node, ast.ClassDef):
-                hit = decos & {"pyuvm.test", "test"}
-            else:
-                hit = decos & {"cocotb.test", "test"}
-            if hit:
-                out.append(node.name)
-    return out
+        ns = vars(importlib.import_module(REGISTRY[block].tests))
+    else:  # a real file and module, so that pyuvm.test() finds its caller's module
+        name = f"_zs_discover_{block}"
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / f"{name}.py"
+            path.write_text(source)
+            spec = importlib.util.spec_from_file_location(name, path)
+            mod = importlib.util.module_from_spec(spec)
+            sys.modules[name] = mod
+            try:
+                spec.loader.exec_module(mod)
+            finally:
+                del sys.modules[name]
+        ns = vars(mod)
+    return [o.name for o in ns.values() if isinstance(o, (Test, TestGenerator))]
 
 
 def defined_coverpoints(block: str) -> list[str]:

@@ -1,17 +1,25 @@
-"""The pyuvm layer shared by every block: items, sequences, driver, monitors, scoreboard, env
-and the base test. Components see transactions only; pins live in :class:`StreamBench`.
+"""The pyuvm layer shared by every block: items, sequences, drivers, monitors, scoreboard, env
+and the base tests. Components see transactions only; pins live in :class:`StreamBench`.
+
+Every input stream of a block gets its own sequencer and driver, every stream its own monitor.
+A test's stimulus is a *virtual sequence* (the OpenTitan ``vseq`` / pyuvm virtual-sequence
+pattern): :class:`TxnSequence` sends what :meth:`TxnSequence.txns` yields, each transaction
+on the sequencer of the stream it is routed to, one after the other; :meth:`VirtualSeq.fork`
+runs one list per stream concurrently and joins them. No block writes fork/join code.
 
 A block's testbench provides a :class:`BlockSpec` and sequences; a test is a subclass of
-:class:`BlockTest` that picks a sequence (or overrides one through the factory), never a copy of
-the env. Knobs (idle, backpressure) are class attributes so that ``run_uvm`` can derive a
-parametrised variant without touching ConfigDB, which pyuvm clears at every ``run_test``.
+:class:`BlockTest` that picks a sequence, never a copy of the env. Knobs (stall patterns) are
+class attributes so that variants can be derived without touching ConfigDB, which pyuvm clears
+at every ``run_test``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import cocotb
 from cocotb.triggers import RisingEdge
@@ -46,56 +54,111 @@ def export_functional_coverage(test: str) -> Path:
     return f
 
 
+def bench() -> StreamBench:
+    return ConfigDB().get(None, "", "BENCH")
+
+
 class TxnItem(uvm_sequence_item):
-    """One block transaction (a GEMM tile, a time step ...) as a sequence item."""
+    """One block transaction (a GEMM tile, a time step, a packet ...) as a sequence item."""
 
     def __init__(self, name: str, txn=None):
         super().__init__(name)
         self.txn = txn
 
 
-class TxnSequence(uvm_sequence):
-    """Base sequence: sends what :meth:`txns` yields. Blocks override :meth:`txns`."""
+@dataclasses.dataclass
+class StreamTxn:
+    """What a monitor publishes: the stream, the decoded transaction, its last handshake."""
 
-    def txns(self, p, rng):
-        raise NotImplementedError(f"{type(self).__name__} must define txns(p, rng)")
+    stream: str
+    txn: Any
+    cycle: int
+
+
+class StreamSeq(uvm_sequence):
+    """Leaf sequence: sends ``txns`` in order on the sequencer it is started on."""
+
+    def __init__(self, name: str, txns=()):
+        super().__init__(name)
+        self.txns = list(txns)
 
     async def body(self):
-        bench: StreamBench = ConfigDB().get(None, "", "BENCH")
-        for txn in self.txns(bench.p, bench.rng):
+        for txn in self.txns:
             item = TxnItem("txn", txn)
             await self.start_item(item)
             await self.finish_item(item)
 
 
+class VirtualSeq(uvm_sequence):
+    """Base of every stimulus: started without a sequencer, it drives the env's per-stream
+    sequencers (``self.seqrs``: prefix -> sequencer)."""
+
+    @property
+    def bench(self) -> StreamBench:
+        return bench()
+
+    @property
+    def seqrs(self) -> dict[str, uvm_sequencer]:
+        return ConfigDB().get(None, "", "SEQRS")
+
+    async def send(self, txn) -> None:
+        """One transaction on the stream it is routed to; returns when it was accepted."""
+        await self.send_on(self.bench.spec.route_of(txn), txn)
+
+    async def send_on(self, prefix: str, txn) -> None:
+        await StreamSeq("leaf", [txn]).start(self.seqrs[prefix])
+
+    async def fork(self, per_stream: dict[str, list]) -> None:
+        """Drive each stream's list concurrently (each in order); return when all are done."""
+        tasks = [cocotb.start_soon(StreamSeq(f"{p}_seq", txns).start(self.seqrs[p]))
+                 for p, txns in per_stream.items()]
+        for t in tasks:
+            await t
+
+
+class TxnSequence(VirtualSeq):
+    """Sends what :meth:`txns` yields, in order, each on its routed stream. Blocks override
+    :meth:`txns`; a sequence that drives streams concurrently overrides :meth:`body`."""
+
+    def txns(self, p, rng):
+        raise NotImplementedError(f"{type(self).__name__} must define txns(p, rng)")
+
+    async def body(self):
+        b = self.bench
+        for txn in self.txns(b.p, b.rng):
+            await self.send(txn)
+
+
 class StreamDriverComp(uvm_driver):
+    """Drives the items of one input stream's sequencer onto its pins."""
+
+    def __init__(self, name, parent, prefix: str):
+        super().__init__(name, parent)
+        self.prefix = prefix
+
     async def run_phase(self):
-        bench: StreamBench = ConfigDB().get(self, "", "BENCH")
+        b = bench()
         while True:
             item = await self.seq_item_port.get_next_item()
-            await bench.send(item.txn)
+            await b.send_on(self.prefix, item.txn)
             self.seq_item_port.item_done()
 
 
 class StreamMonitorComp(uvm_component):
-    """Publishes every transaction a pin-level monitor saw, decoded, on ``ap``."""
+    """Publishes every transaction one stream's pin-level monitor saw, decoded, on ``ap``."""
 
-    def __init__(self, name, parent, side: str):
+    def __init__(self, name, parent, prefix: str):
         super().__init__(name, parent)
-        self.side = side  # "in", "out" or the prefix of an aux input
+        self.prefix = prefix
 
     def build_phase(self):
         self.ap = uvm_analysis_port("ap", self)
 
     def connect_phase(self):
-        bench: StreamBench = ConfigDB().get(self, "", "BENCH")
-        if self.side == "in":
-            mon, decode = bench.in_mon, bench.spec.decode_in
-        elif self.side == "out":
-            mon, decode = bench.out_mon, bench.spec.decode_out
-        else:
-            mon, decode = bench.aux_mons[self.side], bench.spec.aux_inputs[self.side]
-        mon.on_txn = lambda beats: self.ap.write(decode(bench.p, beats))
+        b = bench()
+        decode = b.spec.stream(self.prefix).decode
+        b.mons[self.prefix].on_txn = lambda beats, cycle: self.ap.write(
+            StreamTxn(self.prefix, decode(b.p, beats), cycle))
 
 
 class _Export(uvm_subscriber):
@@ -108,45 +171,43 @@ class _Export(uvm_subscriber):
 
 
 class ScoreboardComp(uvm_component):
-    """Input transactions go through the model into the pure scoreboard; outputs are compared."""
+    """Input transactions go through the predictor into the per-output scoreboards; output
+    transactions are compared there."""
 
     def build_phase(self):
-        self.bench: StreamBench = ConfigDB().get(self, "", "BENCH")
-        self.expected_export = _Export("expected_export", self, self.bench.expect)
-        self.actual_export = _Export("actual_export", self, self.bench.observe)
-        self.aux_exports = {
-            prefix: _Export(f"{prefix}_export", self,
-                            lambda txn, prefix=prefix: self.bench.aux(prefix, txn))
-            for prefix in self.bench.spec.aux_inputs}
+        b = bench()
+        self.inputs = _Export("inputs", self, lambda t: b.expect(t.stream, t.txn, t.cycle))
+        self.outputs = _Export("outputs", self, lambda t: b.observe(t.stream, t.txn))
 
     def check_phase(self):
-        self.bench.sb.check_drained()
+        bench().check_drained()
 
 
 class BlockEnv(uvm_env):
     def build_phase(self):
-        self.bench: StreamBench = ConfigDB().get(self, "", "BENCH")
-        self.seqr = uvm_sequencer("seqr", self)
-        self.driver = StreamDriverComp("driver", self)
-        self.in_mon = StreamMonitorComp("in_mon", self, "in")
-        self.out_mon = StreamMonitorComp("out_mon", self, "out")
+        b = bench()
+        self.seqrs = {s.prefix: uvm_sequencer(f"{s.prefix}_seqr", self) for s in b.spec.inputs}
+        self.drivers = {p: StreamDriverComp(f"{p}_drv", self, p) for p in self.seqrs}
+        self.mons = {s.prefix: StreamMonitorComp(f"{s.prefix}_mon", self, s.prefix)
+                     for s in b.spec.inputs + b.spec.outputs}
         self.sb = ScoreboardComp("sb", self)
-        self.aux_mons = {prefix: StreamMonitorComp(f"{prefix}_mon", self, prefix)
-                         for prefix in self.bench.spec.aux_inputs}
+        ConfigDB().set(None, "*", "SEQRS", self.seqrs)
 
     def connect_phase(self):
-        self.driver.seq_item_port.connect(self.seqr.seq_item_export)
-        self.in_mon.ap.connect(self.sb.expected_export.analysis_export)
-        self.out_mon.ap.connect(self.sb.actual_export.analysis_export)
-        for prefix, mon in self.aux_mons.items():
-            mon.ap.connect(self.sb.aux_exports[prefix].analysis_export)
+        b = bench()
+        for p, drv in self.drivers.items():
+            drv.seq_item_port.connect(self.seqrs[p].seq_item_export)
+        for s in b.spec.inputs:
+            self.mons[s.prefix].ap.connect(self.sb.inputs.analysis_export)
+        for s in b.spec.outputs:
+            self.mons[s.prefix].ap.connect(self.sb.outputs.analysis_export)
 
 
 class BlockTest(uvm_test):
-    """Reset, run the sequence, drain on handshakes, check, write the summary line."""
+    """Reset, run the sequence, drain on handshakes, the quiet window, check, summary line."""
 
     SPEC: BlockSpec | None = None  # set by the block's base test
-    sequence: type[TxnSequence] | None = None  # set by each test
+    sequence: type[VirtualSeq] | None = None  # set by each test
     knobs: Knobs | None = None  # None: defaults (random gaps and backpressure)
     test_id: str | None = None  # name in logs and summaries (defaults to the class name)
 
@@ -161,12 +222,12 @@ class BlockTest(uvm_test):
         await self.bench.reset()
         await self.stimulus()
         await self.bench.drain()
+        await self.bench.end_check()
         self.drop_objection()
 
     async def stimulus(self):
-        """Default stimulus: run ``self.sequence`` on the env's sequencer."""
-        seq = self.sequence("seq")
-        await seq.start(self.env.seqr)
+        """Default stimulus: run ``self.sequence`` (a virtual sequence)."""
+        await self.sequence("seq").start()
 
     def report_phase(self):
         s = self.bench.summary()
@@ -175,7 +236,7 @@ class BlockTest(uvm_test):
             s["test"], s["txns"], s["elements"], s["cycles"], s["utilisation"])
         with Path(RESULTS_FILE).open("a") as f:
             f.write(json.dumps(s) + "\n")
-        if self.bench.spec.sample is not None:
+        if any(st.sample is not None for st in self.bench.spec.inputs):
             export_functional_coverage(s["test"])
 
 
@@ -185,6 +246,7 @@ CYCLE_TOLERANCE = 0  # cycles: each block's model mirrors its RTL timeline exact
 #: (128 beats) is still long against an 8 x 8 array's R + C = 16 cycles of fill and hand-off.
 CYCLE_K = 1024
 N_CYCLE_TILES = 3
+NO_STALLS = Knobs(idle="none", backpressure="none")
 
 
 class CycleCheckTest(BlockTest):
@@ -193,7 +255,7 @@ class CycleCheckTest(BlockTest):
     No idle cycles and no backpressure (and only in this kind of test): a stall would measure
     the testbench, not the block. ``min_utilisation`` optionally asserts a floor."""
 
-    knobs = Knobs(idle=0.0, backpressure=0.0)
+    knobs = NO_STALLS
     min_utilisation: float | None = None
 
     def check_phase(self):
@@ -218,29 +280,33 @@ class ResetMidStreamTest(BlockTest):
     def mid_stream(self) -> bool:
         """The moment to reset: an output already checked and an input partly loaded."""
         b = self.bench
-        return b.sb.n_checked >= 1 and bool(b.in_mon.beats)
+        return b.n_checked >= 1 and b.inputs_partial()
 
     async def stimulus(self):
         b = self.bench
         first = self.sequence("first")
-        task = cocotb.start_soon(first.start(self.env.seqr))
+        task = cocotb.start_soon(first.start())
         while not self.mid_stream():
             await RisingEdge(b.dut.clk)
             if task.done():
                 break
         assert not task.done(), "the sequence ended before a mid-stream moment came"
-        checked_before = b.sb.n_checked
+        checked_before = b.n_checked
         await b.reset()
         await task
         second = self.sequence("second")
-        await second.start(self.env.seqr)
+        await second.start()
         await b.drain()
-        assert b.sb.n_checked > checked_before, "no transaction was checked after the reset"
+        assert b.n_checked > checked_before, "no transaction was checked after the reset"
+
+
+def variant(test_cls: type[BlockTest], name: str, **attrs) -> type[BlockTest]:
+    """A subclass of ``test_cls`` named ``name`` in reports, with other class attributes."""
+    cls_name = name.replace("/", "_").replace("=", "_").replace(".", "p").replace(":", "_")
+    return type(cls_name, (test_cls,), {"test_id": name, **attrs})
 
 
 async def run_uvm(test_cls: type[BlockTest], name: str, **knobs) -> None:
     """Run ``test_cls`` as a variant named ``name`` with the given knobs (for parametrised
-    cocotb tests such as the idle x backpressure matrix)."""
-    variant = type(name.replace("/", "_").replace("=", "_").replace(".", "p"), (test_cls,),
-                   {"knobs": Knobs(**knobs), "test_id": name})
-    await uvm_root().run_test(variant)
+    cocotb tests such as the stall matrix)."""
+    await uvm_root().run_test(variant(test_cls, name, knobs=Knobs(**knobs)))

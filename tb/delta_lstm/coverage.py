@@ -106,8 +106,8 @@ def features(p: DeltaLstmParams, r: StepResult, knobs) -> dict[str, Any]:
         pre_saturated=r.stats.pre_saturated > 0,
         c_saturated=r.stats.c_saturated > 0,
         theta=theta_classes(p),
-        idle="some" if knobs.idle else "none",
-        backpressure="some" if knobs.backpressure else "none")
+        idle=knobs.stall_class("s_axis_x", True),
+        backpressure=knobs.stall_class("m_axis_h", False))
 
 
 def _member(value, b) -> bool:

@@ -7,7 +7,8 @@ import cocotb
 import pyuvm
 
 from tb.common.params import load_params
-from tb.common.uvm import CycleCheckTest, run_uvm
+from tb.common.tests import stall_matrix
+from tb.common.uvm import CycleCheckTest, variant
 from tb.common.uvm import ResetMidStreamTest as ResetMidStream
 from tb.delta_lstm.env import DEFAULT, THETA_LARGE, DeltaLstmTest
 from tb.delta_lstm.sequences import (
@@ -27,8 +28,6 @@ from tb.delta_lstm.sequences import (
     cycle_seq,
 )
 
-IDLE_LEVELS = [0.0, 0.5]  # no gaps / a gap before half the beats
-BACKPRESSURE_LEVELS = [0.0, 0.5]  # sink always ready / ready half the cycles
 #: target share of columns firing per step in the cycle tests: ~0 %, 50 % and 90 % sparsity
 FIRE_FRACTIONS = [1.0, 0.5, 0.1]
 CYCLE_FIRE = 0.5  # the plain CycleTest: half the columns
@@ -133,7 +132,7 @@ class ResetMidStreamTest(DeltaLstmTest, ResetMidStream):
 
     def mid_stream(self) -> bool:
         b = self.bench
-        return b.sb.n_checked >= 1 and bool(b.in_mon.beats or b.sb.pending)
+        return b.n_checked >= 1 and (b.inputs_partial() or b.pending > 0)
 
 
 @pyuvm.test()
@@ -163,16 +162,10 @@ async def test_cycle_sparsity(dut, fire):
     thresholds)."""
     p = load_params(dut)  # the config's shape decides whether h columns must fire
     theta_h = DEFAULT if round(fire * p.cols) > p.input_size else THETA_LARGE
-    name = f"CycleTest/fire={fire}"
-    variant = type(name.replace("/", "_").replace("=", "_").replace(".", "p"), (CycleTest,),
-                   {"sequence": cycle_seq(fire), "thresholds": (DEFAULT, theta_h),
-                    "test_id": name})
-    await pyuvm.uvm_root().run_test(variant)
+    await pyuvm.uvm_root().run_test(variant(CycleTest, f"CycleTest/fire={fire}",
+                                            sequence=cycle_seq(fire),
+                                            thresholds=(DEFAULT, theta_h)))
 
 
-@cocotb.test()
-@cocotb.parametrize(idle=IDLE_LEVELS, backpressure=BACKPRESSURE_LEVELS)
-async def test_idle_backpressure(dut, idle, backpressure):
-    """Every firing level (MixedTest) under every idle x backpressure combination."""
-    await run_uvm(MixedTest, f"MixedTest/idle={idle}/bp={backpressure}", idle=idle,
-                  backpressure=backpressure)
+# every firing level (MixedTest) under every per-port stall pattern
+stall_matrix(globals(), MixedTest)

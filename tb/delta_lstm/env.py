@@ -4,19 +4,18 @@ stateful scoreboard model."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from models.delta_lstm import (
     DeltaLstmParams,
     decode_h_step,
     decode_weight_load,
     decode_x_step,
+    dense_cycles,
     encode_weight_load,
     encode_x_step,
     x_beats,
 )
 from scoreboards import delta_lstm as dl_sb
-from tb.common.bench import BlockSpec
+from tb.common.bench import BlockSpec, StreamSpec
 from tb.common.uvm import BlockTest
 from tb.delta_lstm import coverage
 
@@ -35,33 +34,28 @@ def _preview(x) -> dl_sb.StepResult:
     return _MODEL["current"].preview(x)
 
 
-def encode(p: DeltaLstmParams, txn: Any):
-    return encode_weight_load(p, txn) if dl_sb.is_load(txn) else encode_x_step(p, txn)
-
-
 def cfg(p: DeltaLstmParams) -> dict[str, int]:
     return {"cfg_theta_x": p.theta_x, "cfg_theta_h": p.theta_h}
 
 
 DELTA_LSTM_SPEC = BlockSpec(
     name="delta_lstm",
-    encode=encode,
-    decode_in=decode_x_step,
-    decode_out=decode_h_step,
-    model_factory=model_factory,
+    inputs=[
+        # MACs the PEs execute: K per fired column on every PE (padding entries included, as
+        # the RTL spends the cycle on them too), so 1.0 is a PE array busy every cycle
+        StreamSpec(dl_sb.X_PREFIX, decode_x_step, encode_x_step,
+                   beats_per_txn=x_beats,
+                   sample=lambda p, x, knobs: coverage.sample(p, _preview(x), knobs),
+                   useful_ops=lambda p, x: _preview(x).stats.n_fired * p.keep * p.num_pe),
+        StreamSpec(dl_sb.W_PREFIX, decode_weight_load, encode_weight_load),
+    ],
+    outputs=[StreamSpec(dl_sb.H_PREFIX, decode_h_step)],
+    predictor=model_factory,
     compare=dl_sb.compare,
     cycles=dl_sb.cycles,
-    # MACs the PEs execute: K per fired column on every PE (padding entries included, as the
-    # RTL spends the cycle on them too), so 1.0 is a PE array busy every cycle
-    useful_ops=lambda p, x: _preview(x).stats.n_fired * p.keep * p.num_pe,
     n_pe=lambda p: p.num_pe,
-    describe=dl_sb.describe,
-    sample=lambda p, x, knobs: coverage.sample(p, _preview(x), knobs),
-    in_prefix=dl_sb.X_PREFIX,
-    out_prefix=dl_sb.H_PREFIX,
-    aux_inputs={dl_sb.W_PREFIX: decode_weight_load},
+    latency=lambda p: dense_cycles(p, 1),  # a step where every column fires
     route=dl_sb.route,
-    beats_per_txn=lambda p, prefix: x_beats(p) if prefix == dl_sb.X_PREFIX else None,
     cfg=cfg,
 )
 
@@ -93,8 +87,5 @@ class DeltaLstmTest(BlockTest):
             b = self.bench
             tx, th = (theta_value(b.p, t, own) for t, own in zip(self.thresholds,
                                                                  (b.p.theta_x, b.p.theta_h)))
-            b.p = b.p.replace(theta_x=tx, theta_h=th)
-            b.model = b.spec.model_factory(b.p)
-            for port, value in b.spec.cfg(b.p).items():
-                getattr(b.dut, port).value = value
+            b.retune(theta_x=tx, theta_h=th)
             b.log.info("thresholds theta_x %d theta_h %d", b.p.theta_x, b.p.theta_h)

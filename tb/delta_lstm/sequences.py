@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from pyuvm import ConfigDB
 
 from models.delta_lstm import (
     DeltaLstmParams,
@@ -32,7 +31,7 @@ from models.delta_lstm import (
 from models.fixed import smax, smin
 from scoreboards.delta_lstm import is_load
 from tb.common.stream import in_reset
-from tb.common.uvm import TxnItem, TxnSequence
+from tb.common.uvm import TxnSequence
 
 #: float weight range of random layers: |w| < 0.9 uses most of Q1.7 without clipping
 W_SCALE = 0.9
@@ -117,8 +116,7 @@ class DeltaLstmSeq(TxnSequence):
     reset since they were loaded (or is in reset now: the step would be dropped anyway)."""
 
     async def body(self):
-        bench = ConfigDB().get(None, "", "BENCH")
-        self._bench = bench
+        bench = self.bench
         self._seen_resets = None  # model.resets when the last load completed outside reset
         loaded: LstmWeights | None = None
         for txn in self.txns(bench.p, bench.rng):
@@ -129,19 +127,14 @@ class DeltaLstmSeq(TxnSequence):
             if loaded is not None and (bench.model.resets != self._seen_resets
                                        or in_reset(bench.dut.rst)):
                 await self._load(loaded)
-            await self._item(txn)
-
-    async def _item(self, txn):
-        item = TxnItem("txn", txn)
-        await self.start_item(item)
-        await self.finish_item(item)
+            await self.send(txn)
 
     async def _load(self, wt: LstmWeights) -> None:
         """Send a load until one completes with no reset during or after it."""
-        b = self._bench
+        b = self.bench
         while True:
             before = b.model.resets
-            await self._item(wt)
+            await self.send(wt)
             if b.model.resets == before and not in_reset(b.dut.rst):
                 self._seen_resets = before
                 return

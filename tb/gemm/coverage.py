@@ -36,9 +36,9 @@ _cov = coverage_section(
     CoverPoint("gemm.relu", xf=lambda p, t, kn: bool(t.relu), bins=[False, True]),
     CoverPoint("gemm.shift", xf=lambda p, t, kn: "some" if t.shift else "none",
                bins=SHIFT_BINS),
-    CoverPoint("gemm.idle", xf=lambda p, t, kn: "some" if kn.idle else "none",
+    CoverPoint("gemm.idle", xf=lambda p, t, kn: kn.stall_class("s_axis", True),
                bins=STALL_BINS),
-    CoverPoint("gemm.backpressure", xf=lambda p, t, kn: "some" if kn.backpressure else "none",
+    CoverPoint("gemm.backpressure", xf=lambda p, t, kn: kn.stall_class("m_axis", False),
                bins=STALL_BINS),
     CoverCross("gemm.k_x_backpressure", items=["gemm.k", "gemm.backpressure"]),
 )

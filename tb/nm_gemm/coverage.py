@@ -75,8 +75,8 @@ def features(p: NmGemmParams, t: NmGemmTile, knobs) -> dict[str, Any]:
                 b_values=value_classes(t.b, p.data_width), k=k_class(p, t.k),
                 malformed=bool(malformed_groups(t)), relu=bool(t.relu),
                 shift="some" if t.shift else "none",
-                idle="some" if knobs.idle else "none",
-                backpressure="some" if knobs.backpressure else "none")
+                idle=knobs.stall_class("s_axis", True),
+                backpressure=knobs.stall_class("m_axis", False))
 
 
 def _member(value, b) -> bool:

@@ -1,13 +1,10 @@
-"""cocotb/pyuvm tests of ``nm_gemm`` (the module the runner loads). Tests only choose stimulus."""
+"""cocotb/pyuvm tests of ``nm_gemm`` (the module the runner loads). Tests only choose
+stimulus: the common ones come from tb/common/tests.py, chosen with this block's sequences."""
 
 from __future__ import annotations
 
-import cocotb
-import pyuvm
-
-from tb.common.bench import DEFAULT_IDLE, Knobs
-from tb.common.uvm import CycleCheckTest, run_uvm
-from tb.common.uvm import ResetMidStreamTest as ResetMidStream
+from tb.common.bench import Knobs
+from tb.common.tests import knob_variants, stall_matrix, standard_tests, test_class
 from tb.nm_gemm.coverage import pattern_coverage
 from tb.nm_gemm.env import NmGemmTest
 from tb.nm_gemm.sequences import (
@@ -21,31 +18,15 @@ from tb.nm_gemm.sequences import (
     ZerosSeq,
 )
 
-IDLE_LEVELS = [0.0, 0.5]  # no gaps / a gap before half the beats
 BACKPRESSURE_LEVELS = [0.0, 0.5]  # sink always ready / ready half the cycles
-HANDOFF_STALL_BACKPRESSURE = 0.8  # short tiles finish faster than a throttled sink drains rows
+
+standard_tests(globals(), NmGemmTest, random=RandomTilesSeq, zeros=ZerosSeq,
+               extremes=ExtremesSeq, back_to_back=BackToBackSeq, requant=RequantCornersSeq,
+               cycle=CycleSeq)
 
 
-@pyuvm.test()
-class RandomTest(NmGemmTest):
-    sequence = RandomTilesSeq
-
-
-@pyuvm.test()
-class ZerosTest(NmGemmTest):
-    sequence = ZerosSeq
-
-
-@pyuvm.test()
-class ExtremesTest(NmGemmTest):
-    sequence = ExtremesSeq
-
-
-@pyuvm.test()
-class PatternsTest(NmGemmTest):
+class PatternsCheck:
     """Every C(m, n) index pattern reaches the array; the pattern coverpoint must be full."""
-
-    sequence = PatternsSeq
 
     def check_phase(self):
         super().check_phase()
@@ -54,51 +35,11 @@ class PatternsTest(NmGemmTest):
                              f"seen by the input monitor")
 
 
-@pyuvm.test()
-class BackToBackTest(NmGemmTest):
-    """Short tiles back to back into a slow sink: a finished tile (and its flag) must wait in
-    the hand-off state until the output buffer is free (R rows at 20 % ready outlast a one- or
-    two-group tile)."""
-
-    sequence = BackToBackSeq
-    knobs = Knobs(idle=DEFAULT_IDLE, backpressure=HANDOFF_STALL_BACKPRESSURE)
-
-
-@pyuvm.test()
-class MalformedTest(NmGemmTest):
-    sequence = MalformedSeq
-
-
-@pyuvm.test()
-class RequantCornersTest(NmGemmTest):
-    sequence = RequantCornersSeq
-
-
-@pyuvm.test()
-class ResetMidStreamTest(NmGemmTest, ResetMidStream):
-    sequence = RandomTilesSeq
-
-
-@pyuvm.test()
-class CycleTest(NmGemmTest, CycleCheckTest):
-    """Back-to-back tiles of the dense K that gemm's CycleTest uses: cycles equal the model
-    (the speed-up benchmark divides the two)."""
-
-    sequence = CycleSeq
-
-
-@cocotb.test()
-@cocotb.parametrize(idle=IDLE_LEVELS, backpressure=BACKPRESSURE_LEVELS)
-async def test_idle_backpressure(dut, idle, backpressure):
-    """Random tiles under every idle x backpressure combination."""
-    await run_uvm(RandomTest, f"RandomTest/idle={idle}/bp={backpressure}", idle=idle,
-                  backpressure=backpressure)
-
-
-@cocotb.test()
-@cocotb.parametrize(backpressure=BACKPRESSURE_LEVELS)
-async def test_malformed_backpressure(dut, backpressure):
-    """Malformed tiles with the output stalled or not: the flag travels with its tile through
-    the output double buffer either way."""
-    await run_uvm(MalformedTest, f"MalformedTest/bp={backpressure}", idle=0.0,
-                  backpressure=backpressure)
+test_class(globals(), NmGemmTest, "PatternsTest", PatternsSeq, PatternsCheck,
+           doc=PatternsCheck.__doc__)
+test_class(globals(), NmGemmTest, "MalformedTest", MalformedSeq)
+stall_matrix(globals(), RandomTest)  # noqa: F821 -- defined by standard_tests
+knob_variants(globals(), MalformedTest, "test_malformed_backpressure",  # noqa: F821
+              lambda backpressure: Knobs(idle=0.0, backpressure=backpressure),
+              "Malformed tiles with the output stalled or not: the flag travels with its tile "
+              "through the output double buffer either way.", backpressure=BACKPRESSURE_LEVELS)

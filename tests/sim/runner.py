@@ -58,6 +58,7 @@ def _ensure_root_on_path() -> None:
 
 _ensure_root_on_path()
 
+from models.blocks import entry  # noqa: E402
 from models.params import BlockParams, ParamError  # noqa: E402
 
 
@@ -172,6 +173,13 @@ class RunResult:
     repro: str = ""
 
 
+def config_name(p: BlockParams) -> str:
+    """The named config ``p`` is (what ``make sim CONFIG=`` takes), else its tag."""
+    from models.configs import CONFIGS
+
+    return next((n for n, q in CONFIGS.get(p.BLOCK, {}).items() if q == p), p.tag)
+
+
 def repro_command(block: str, config: str, sim: str, seed: int) -> str:
     return f"make sim BLOCK={block} CONFIG={config} SIM={sim} SEED={seed}"
 
@@ -189,7 +197,7 @@ def run(p: BlockParams, sim: str, *, config: str = "", seed: int | None = None,
     from cocotb_tools.runner import get_runner
 
     seed = int(seed if seed is not None else secrets.randbelow(2**31))
-    config = config or p.tag
+    config = config or config_name(p)
     t0 = time.monotonic()
     bdir = build(p, sim, waves, source, variant, coverage)
     tdir = bdir / f"run_{test or 'all'}_{seed}"
@@ -206,8 +214,9 @@ def run(p: BlockParams, sim: str, *, config: str = "", seed: int | None = None,
     # selects the test called `name` and all its variants
     test_filter = rf"\.({re.escape(test)})(/.*)?$" if test else None
     runner = get_runner(sim)
+    module = entry(p.BLOCK).tests
     try:
-        runner.test(test_module=f"tb.{p.BLOCK}.{p.BLOCK}_tests", hdl_toplevel=p.module_name,
+        runner.test(test_module=module, hdl_toplevel=p.module_name,
                     hdl_toplevel_lang="verilog", build_dir=bdir, test_dir=tdir, seed=seed,
                     extra_env=env, plusargs=plusargs,
                     test_filter=test_filter, waves=waves, results_xml=str(xml),
@@ -234,7 +243,7 @@ def run(p: BlockParams, sim: str, *, config: str = "", seed: int | None = None,
         res.rows = [dict(json.loads(ln), sim=sim) for ln in rfile.read_text().splitlines()
                     if ln.strip()]
     if test is not None and res.n_tests == 0:
-        res.failures.append(f"no test named {test!r} in tb.{p.BLOCK}.{p.BLOCK}_tests")
+        res.failures.append(f"no test named {test!r} in {module}")
     res.ok = res.n_tests > 0 and res.n_failed == 0 and not res.failures
     return res
 
