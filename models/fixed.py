@@ -103,3 +103,40 @@ def unpack(word: int, n: int, bits: int, signed: bool = True) -> np.ndarray:
             f -= 1 << bits
         out[i] = f
     return out
+
+
+#: widest field the vectorised packers take (numpy int64 shifts); wider ones use pack/unpack
+ROWS_MAX_BITS = 62
+
+
+def pack_rows(values, bits: int) -> list[int]:
+    """:func:`pack` of every row of a 2-D array, vectorised: one word per row."""
+    v = np.asarray(values)
+    if v.ndim != 2:
+        raise ValueError(f"pack_rows needs a 2-D array (got {v.ndim}-D)")
+    if bits > ROWS_MAX_BITS or v.size == 0:
+        return [pack(r, bits) for r in v]
+    n_rows, n = v.shape
+    u = v.astype(np.int64) & ((1 << bits) - 1)
+    b = ((u[:, :, None] >> np.arange(bits, dtype=np.int64)) & 1).astype(np.uint8)
+    by = np.packbits(b.reshape(n_rows, n * bits), axis=1, bitorder="little")
+    return [int.from_bytes(r.tobytes(), "little") for r in by]
+
+
+def unpack_rows(words, n: int, bits: int, signed: bool = True) -> np.ndarray:
+    """:func:`unpack` of every word, vectorised: an (len(words), n) int64 array. Bits above
+    the ``n`` fields are ignored."""
+    words = [int(w) for w in words]
+    if bits > ROWS_MAX_BITS or not words or n == 0:
+        return np.array([unpack(w, n, bits, signed) for w in words],
+                        dtype=np.int64).reshape(len(words), n)
+    total = n * bits
+    nbytes = (total + 7) // 8
+    mask = (1 << total) - 1
+    buf = b"".join((w & mask).to_bytes(nbytes, "little") for w in words)
+    by = np.frombuffer(buf, dtype=np.uint8).reshape(len(words), nbytes)
+    b = np.unpackbits(by, axis=1, bitorder="little")[:, :total].reshape(len(words), n, bits)
+    vals = (b.astype(np.int64) << np.arange(bits, dtype=np.int64)).sum(axis=2)
+    if signed:
+        vals = np.where((vals >> (bits - 1)) & 1, vals - (1 << bits), vals)
+    return vals

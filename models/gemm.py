@@ -17,7 +17,15 @@ import dataclasses
 
 import numpy as np
 
-from models.fixed import INT64_SAFE_BITS, check_signed, pack, round_shift, saturate, smin, unpack
+from models.fixed import (
+    INT64_SAFE_BITS,
+    check_signed,
+    pack_rows,
+    round_shift,
+    saturate,
+    smin,
+    unpack_rows,
+)
 from models.params import BlockParams, ParamError
 
 #: Largest array edge we convert: 16 x 16 = 256 PEs already takes minutes to verilate.
@@ -226,15 +234,16 @@ def encode_tile(p: GemmParams, t: GemmTile) -> list[Beat]:
     """Input beats of one tile: beat k = A[:, k] then B[k, :], tuser on every beat."""
     check_tile(p, t)
     user = encode_user(p, t)
-    return [(pack(list(t.a[:, k]) + list(t.b[k, :]), p.data_width), k == t.k - 1, user)
-            for k in range(t.k)]
+    words = pack_rows(np.concatenate([np.asarray(t.a).T, np.asarray(t.b)], axis=1),
+                      p.data_width)
+    return [(w, k == t.k - 1, user) for k, w in enumerate(words)]
 
 
 def decode_tile(p: GemmParams, beats: list[Beat]) -> GemmTile:
     """Inverse of :func:`encode_tile` (what the input monitor saw; tuser from the tlast beat)."""
-    cols = [unpack(d, p.rows + p.cols, p.data_width) for d, _, _ in beats]
-    a = np.stack([c[: p.rows] for c in cols], axis=1)
-    b = np.stack([c[p.rows:] for c in cols], axis=0)
+    cols = unpack_rows([d for d, _, _ in beats], p.rows + p.cols, p.data_width)
+    a = np.ascontiguousarray(cols[:, : p.rows].T)
+    b = np.ascontiguousarray(cols[:, p.rows:])
     user = beats[-1][2]
     scale = (user >> 1) & ((1 << p.scale_width) - 1) if p.requant else 1
     shift = (user >> (1 + p.scale_width)) & ((1 << p.shift_width) - 1) if p.requant else 0
@@ -243,7 +252,7 @@ def decode_tile(p: GemmParams, beats: list[Beat]) -> GemmTile:
 
 def decode_rows(p: GemmParams, beats: list[Beat]) -> np.ndarray:
     """Output beats of one tile -> ``(n_beats, cols)`` int64 (``rows`` beats when correct)."""
-    return np.stack([unpack(d, p.cols, p.out_width) for d, _, _ in beats])
+    return unpack_rows([d for d, _, _ in beats], p.cols, p.out_width)
 
 
 def useful_requant(p: GemmParams, rng: np.random.Generator, k: int) -> tuple[int, int]:

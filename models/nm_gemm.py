@@ -70,7 +70,7 @@ import dataclasses
 
 import numpy as np
 
-from models.fixed import check_signed, pack, smax, smin, unpack
+from models.fixed import check_signed, pack, pack_rows, smax, smin, unpack, unpack_rows
 from models.gemm import (
     GemmParams,
     GemmTile,
@@ -408,16 +408,23 @@ def nm_gemm_flag(p: NmGemmParams, t: NmGemmTile) -> bool:
 def encode_beats(p: NmGemmParams, t: NmGemmTile) -> list[int]:
     """``s_axis_tdata`` words of a tile, group by group, slot by slot (layout in module doc)."""
     check_nm_tile(p, t)
-    b = np.asarray(t.b, dtype=np.int64).reshape(t.a.n_groups, p.m * p.cols)
+    g_n = t.a.n_groups
+    b = np.asarray(t.b, dtype=np.int64).reshape(g_n, p.m * p.cols)
     a_bits = p.rows * (p.data_width + p.index_width)
-    words = []
-    for g in range(t.a.n_groups):
-        acts = pack(b[g], p.data_width) << a_bits
-        for s in range(p.n):
-            slots = pack_group(t.a.values[:, g, s], t.a.indices[:, g, s], p.data_width,
-                               p.index_width)
-            words.append(slots | acts)
-    return words
+    vals = np.asarray(t.a.values, dtype=np.int64)
+    idx = np.asarray(t.a.indices, dtype=np.int64)
+    check_signed(vals, p.data_width, "pack_group: value")
+    if idx.size and (idx.min() < 0 or idx.max() >= 1 << p.index_width):
+        raise ValueError(f"pack_group: indices must be in [0, 2**{p.index_width}) "
+                         f"(got {sorted(set(idx.ravel().tolist()))})")
+    # beat g * n + s: slot s of group g of every row (pack_group's layout), then the group's
+    # activations (vectorised: one packed word per beat and per group)
+    v_words = pack_rows(vals.transpose(1, 2, 0).reshape(g_n * p.n, p.rows), p.data_width)
+    i_words = pack_rows(idx.transpose(1, 2, 0).reshape(g_n * p.n, p.rows), p.index_width)
+    acts = [w << a_bits for w in pack_rows(b, p.data_width)]
+    i_shift = p.rows * p.data_width
+    return [v | (i << i_shift) | acts[j // p.n] for j, (v, i) in enumerate(zip(v_words,
+                                                                                  i_words))]
 
 
 def decode_beats(p: NmGemmParams, words: list[int]) -> tuple[NmCompressed, np.ndarray]:
@@ -426,20 +433,22 @@ def decode_beats(p: NmGemmParams, words: list[int]) -> tuple[NmCompressed, np.nd
         raise ValueError(f"{p.BLOCK}: a tile is a positive multiple of n={p.n} beats "
                          f"(got {len(words)})")
     n_groups = len(words) // p.n
-    values = np.empty((p.rows, n_groups, p.n), dtype=np.int64)
-    indices = np.empty_like(values)
-    b = np.empty((n_groups, p.m, p.cols), dtype=np.int64)
+    words = [int(w) for w in words]
     a_bits = p.rows * (p.data_width + p.index_width)
-    for i, word in enumerate(words):
-        g, s = divmod(i, p.n)
-        values[:, g, s], indices[:, g, s] = unpack_group(word, p.rows, p.data_width,
-                                                         p.index_width)
-        acts = unpack(int(word) >> a_bits, p.m * p.cols, p.data_width).reshape(p.m, p.cols)
-        if s and not np.array_equal(acts, b[g]):
-            raise ValueError(f"{p.BLOCK}: beat {i} carries different activations than the "
-                             f"first beat of group {g}")
-        b[g] = acts
-    return NmCompressed(values, indices, p.m), b.reshape(n_groups * p.m, p.cols)
+    i_shift = p.rows * p.data_width
+    v = unpack_rows(words, p.rows, p.data_width)
+    i = unpack_rows([w >> i_shift for w in words], p.rows, p.index_width, signed=False)
+    acts = unpack_rows([w >> a_bits for w in words], p.m * p.cols, p.data_width)
+    acts = acts.reshape(n_groups, p.n, p.m, p.cols)
+    bad = np.nonzero((acts != acts[:, :1]).any(axis=(2, 3)))
+    if bad[0].size:
+        g, s = int(bad[0][0]), int(bad[1][0])
+        raise ValueError(f"{p.BLOCK}: beat {g * p.n + s} carries different activations than "
+                         f"the first beat of group {g}")
+    values = np.ascontiguousarray(v.reshape(n_groups, p.n, p.rows).transpose(2, 0, 1))
+    indices = np.ascontiguousarray(i.reshape(n_groups, p.n, p.rows).transpose(2, 0, 1))
+    return (NmCompressed(values, indices, p.m),
+            np.ascontiguousarray(acts[:, 0]).reshape(n_groups * p.m, p.cols))
 
 
 # -- stream transactions (what the testbench's agents carry) ----------------------------------
@@ -475,7 +484,7 @@ def decode_tile(p: NmGemmParams, beats: list[Beat]) -> NmGemmTile:
 def decode_rows(p: NmGemmParams, beats: list[Beat]) -> dict[str, np.ndarray]:
     """Output beats of one tile -> ``{"y": (n_beats, cols), "flag": (n_beats,)}`` int64: the
     rows of Y and each row's ``m_axis_tuser`` flag bit (``rows`` beats when correct)."""
-    return {"y": np.stack([unpack(d, p.cols, p.out_width) for d, _, _ in beats]),
+    return {"y": unpack_rows([d for d, _, _ in beats], p.cols, p.out_width),
             "flag": np.array([u & 1 for _, _, u in beats], dtype=np.int64)}
 
 

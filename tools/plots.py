@@ -77,3 +77,28 @@ def speedup_vs_temporal_sparsity(series: dict[str, list[tuple[float, float, floa
     ax.set_ylabel("speed-up over the dense schedule (cycles)")
     ax.grid(True, which="both", alpha=0.3)
     return _save(fig, ax, title, name, legend_size=7)
+
+
+def throughput_bars(rates: dict[str, dict[str, float]], path: Path) -> Path:
+    """Simulated cycles per second, one group of bars per block (log scale)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = _figure()
+    blocks = list(rates)
+    modes = list(next(iter(rates.values())))
+    width = 0.8 / len(modes)
+    for i, m in enumerate(modes):
+        ax.bar([b + i * width for b in range(len(blocks))], [rates[k][m] for k in blocks],
+               width, label=m)
+    ax.set_xticks([b + width * (len(modes) - 1) / 2 for b in range(len(blocks))], blocks)
+    ax.set_yscale("log")
+    ax.set_ylabel("simulated cycles / s (measured)")
+    ax.set_title("make bench-sim: max configs, one machine (tests/sim/test_bench_sim.py)",
+                 fontsize=9)
+    ax.legend(fontsize=7)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

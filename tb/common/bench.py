@@ -14,6 +14,7 @@ order or keyed.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import os
 import zlib
@@ -152,6 +153,23 @@ class Knobs:
         return s + "".join(f" {k}={v}" for k, v in self.ports.items())
 
 
+def budget(base: int, idle: float, bp: float, patterns: list[stalls.Stall]) -> int:
+    """Timeout budget in cycles for ``base`` no-stall cycles under these stall rates."""
+    rate = (1 - idle) * (1 - bp)
+    longest = max((s.stop for s in patterns if isinstance(s, stalls.Periodic)), default=0)
+    return (int(base / max(rate, MIN_RATE) * TIMEOUT_SLACK) + TIMEOUT_MARGIN_CYCLES
+            + 2 * longest)
+
+
+def canonical(x: Any) -> bytes:
+    """Bytes that identify a decoded transaction's value (arrays, dicts, numbers)."""
+    if isinstance(x, dict):
+        return b"{" + b",".join(k.encode() + b":" + canonical(x[k]) for k in sorted(x)) + b"}"
+    if isinstance(x, np.ndarray):
+        return repr(x.shape).encode() + np.ascontiguousarray(x, dtype=np.int64).tobytes()
+    return repr(x).encode()
+
+
 def test_rng(test_seed: int, stream: str) -> np.random.Generator:
     """Independent generator per purpose (stimulus, each port's stalls) from cocotb's per-test
     seed, which cocotb derives from the regression seed and the test name: a test rerun alone
@@ -184,10 +202,27 @@ class StreamBench:
                 sb = KeyedScoreboard(self.ctx, s.prefix, compare=spec.compare, key=s.key)
             sb.on_compare.append(self.progress.set)
             self.sbs[s.prefix] = sb
-        Clock(dut.clk, CLK_PERIOD_NS, unit="ns").start()
+        self.timing = spec.timing_input or spec.inputs[0].prefix
+        self.sent: list[Any] = []  # every transaction handed to a driver (timeout budget)
+        self.useful_ops = 0
+        self.digests: dict[tuple[str, str], Any] = {}  # (stream, key) -> sha1 of outputs
+        self._start_clock()
         dut.rst.value = 1
+        if hasattr(dut, "zs_cycle_mode"):  # a fast-mode harness: this bench drives its ports
+            dut.zs_cycle_mode.value = int(not self.FAST)
+            dut.zs_hdl_clock.value = int(self.FAST)
         self._drive_cfg()
         self.model = spec.predictor(self.p)
+        self._make_agents()
+
+    FAST = False  # the Python agents drive every cycle (tb/common/fast.py: the HDL ones)
+
+    def _start_clock(self) -> None:
+        self.clock = Clock(self.dut.clk, CLK_PERIOD_NS, unit="ns")
+        self.clock.start()
+
+    def _make_agents(self) -> None:
+        dut, spec = self.dut, self.spec
         self.drivers = {s.prefix: StreamDriver(stream_bus(dut, s.prefix), dut.clk, dut.rst,
                                                self._stall(s.prefix, True))
                         for s in spec.inputs}
@@ -196,9 +231,6 @@ class StreamBench:
                       for s in spec.outputs}
         # monitors publish through callbacks that the pyuvm monitor components install
         self.mons = {s.prefix: self._monitor(s) for s in spec.inputs + spec.outputs}
-        self.timing = spec.timing_input or spec.inputs[0].prefix
-        self.sent: list[Any] = []  # every transaction handed to a driver (timeout budget)
-        self.useful_ops = 0
         self.tasks = [cocotb.start_soon(c) for c in
                       [k.run() for k in self.sinks.values()] +
                       [m.run() for m in self.mons.values()]]
@@ -258,7 +290,19 @@ class StreamBench:
 
     def observe(self, prefix: str, result: Any) -> None:
         """A decoded output transaction from an output monitor."""
+        key = self.spec.stream(prefix).key
+        k = key(result) if key is not None else None
+        h = self.digests.setdefault((prefix, repr(k)), hashlib.sha1())
+        h.update(canonical(result))
         self.sbs[prefix].add_actual(result)
+
+    def outputs_digest(self) -> str:
+        """One hash of every output transaction, in order per stream (per key on a keyed
+        stream, whose order across keys is the timing's): equal in cycle and fast mode."""
+        h = hashlib.sha1()
+        for k in sorted(self.digests):
+            h.update(repr(k).encode() + self.digests[k].digest())
+        return h.hexdigest()[:16]
 
     # -- actions ------------------------------------------------------------------------
     async def reset(self, cycles: int = RESET_CYCLES) -> None:
@@ -278,8 +322,9 @@ class StreamBench:
         """Drive one transaction on the input stream ``route(txn)`` names."""
         return await self.send_on(self.spec.route_of(txn), txn)
 
-    async def send_on(self, prefix: str, txn: Any) -> bool:
-        """Drive one transaction on ``prefix``; False if a reset aborted it."""
+    async def send_on(self, prefix: str, txn: Any, serial: bool = True) -> bool:
+        """Drive one transaction on ``prefix``; False if a reset aborted it. ``serial``: the
+        sequence waits for it before its next send (fast mode keeps that order)."""
         self.sent.append(txn)
         return await self.drivers[prefix].send(self.spec.stream(prefix).encode(self.p, txn))
 
@@ -291,10 +336,11 @@ class StreamBench:
         ss = self._all_stalls()
         idle = max((d.stall.rate for d in self.drivers.values()), default=0.0)
         bp = max((k.stall.rate for k in self.sinks.values()), default=0.0)
-        rate = (1 - idle) * (1 - bp)
-        longest = max((s.stop for s in ss if isinstance(s, stalls.Periodic)), default=0)
-        return (int(base / max(rate, MIN_RATE) * TIMEOUT_SLACK) + TIMEOUT_MARGIN_CYCLES
-                + 2 * longest)
+        return budget(base, idle, bp, ss)
+
+    def quiet_cycles(self) -> int:
+        return QUIET_LATENCIES * self.spec.latency(self.p) + QUIET_MARGIN_CYCLES
+
 
     def settled(self) -> bool:
         """Every transaction the drivers completed was seen, every prediction compared."""
@@ -318,9 +364,6 @@ class StreamBench:
             raise ScoreboardError(self.ctx.fail(
                 f"timeout after {budget} cycles (budget from params): output transaction(s) "
                 f"never came out per stream {missing}, inputs seen/sent {seen}")) from None
-
-    def quiet_cycles(self) -> int:
-        return QUIET_LATENCIES * self.spec.latency(self.p) + QUIET_MARGIN_CYCLES
 
     async def end_check(self) -> None:
         """After the last expected output: sinks always ready for the quiet window; any beat on
@@ -372,5 +415,6 @@ class StreamBench:
                     beats_out=sum(self.mons[p].n_beats for p in outs),
                     beats={p: m.n_beats for p, m in self.mons.items()}, cycles=cyc,
                     utilisation=round(util, 4), sim_time_ns=cocotb.utils.get_sim_time("ns"),
+                    mode="fast" if self.FAST else "cycle", outputs=self.outputs_digest(),
                     idle=str(self.knobs.idle), backpressure=str(self.knobs.backpressure),
                     ports={k: str(v) for k, v in self.knobs.ports.items()})

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from pyuvm import (
 )
 
 from tb.common.bench import BlockSpec, Knobs, StreamBench
+from tb.common.fast import FastBench, fast_mode
 
 RESULTS_FILE = "zs_results.jsonl"  # one JSON line per test, read by tests/sim/runner.py
 FUNCCOV_DIR = "funccov"  # cocotb-coverage exports, one XML per test (cumulative in a module)
@@ -59,11 +61,13 @@ def bench() -> StreamBench:
 
 
 class TxnItem(uvm_sequence_item):
-    """One block transaction (a GEMM tile, a time step, a packet ...) as a sequence item."""
+    """One block transaction (a GEMM tile, a time step, a packet ...) as a sequence item.
+    ``serial``: the sequence waits for it before its next send on any stream."""
 
-    def __init__(self, name: str, txn=None):
+    def __init__(self, name: str, txn=None, serial: bool = True):
         super().__init__(name)
         self.txn = txn
+        self.serial = serial
 
 
 @dataclasses.dataclass
@@ -78,13 +82,14 @@ class StreamTxn:
 class StreamSeq(uvm_sequence):
     """Leaf sequence: sends ``txns`` in order on the sequencer it is started on."""
 
-    def __init__(self, name: str, txns=()):
+    def __init__(self, name: str, txns=(), serial: bool = True):
         super().__init__(name)
         self.txns = list(txns)
+        self.serial = serial
 
     async def body(self):
         for txn in self.txns:
-            item = TxnItem("txn", txn)
+            item = TxnItem("txn", txn, self.serial)
             await self.start_item(item)
             await self.finish_item(item)
 
@@ -110,7 +115,7 @@ class VirtualSeq(uvm_sequence):
 
     async def fork(self, per_stream: dict[str, list]) -> None:
         """Drive each stream's list concurrently (each in order); return when all are done."""
-        tasks = [cocotb.start_soon(StreamSeq(f"{p}_seq", txns).start(self.seqrs[p]))
+        tasks = [cocotb.start_soon(StreamSeq(f"{p}_seq", txns, False).start(self.seqrs[p]))
                  for p, txns in per_stream.items()]
         for t in tasks:
             await t
@@ -140,7 +145,7 @@ class StreamDriverComp(uvm_driver):
         b = bench()
         while True:
             item = await self.seq_item_port.get_next_item()
-            await b.send_on(self.prefix, item.txn)
+            await b.send_on(self.prefix, item.txn, item.serial)
             self.seq_item_port.item_done()
 
 
@@ -211,9 +216,14 @@ class BlockTest(uvm_test):
     knobs: Knobs | None = None  # None: defaults (random gaps and backpressure)
     test_id: str | None = None  # name in logs and summaries (defaults to the class name)
 
+    #: False: the test reacts to the DUT cycle by cycle, so fast mode runs it with the Python
+    #: agents (on the fast build, through the harness's cycle-mode ports)
+    fast_ok = True
+
     def build_phase(self):
         name = self.test_id or type(self).__name__
-        self.bench = StreamBench(cocotb.top, self.SPEC, name, self.knobs or Knobs())
+        cls = FastBench if fast_mode() and self.fast_ok else StreamBench
+        self.bench = cls(cocotb.top, self.SPEC, name, self.knobs or Knobs())
         ConfigDB().set(None, "*", "BENCH", self.bench)
         self.env = BlockEnv("env", self)
 
@@ -228,6 +238,12 @@ class BlockTest(uvm_test):
     async def stimulus(self):
         """Default stimulus: run ``self.sequence`` (a virtual sequence)."""
         await self.sequence("seq").start()
+
+    def check_phase(self):
+        b = self.bench
+        assert not b.sent or b.n_checked or b.pending, (
+            f"{b.ctx.prefix()}: {len(b.sent)} transaction(s) sent and not one output "
+            f"predicted or checked: the test checked nothing")
 
     def report_phase(self):
         s = self.bench.summary()
@@ -246,6 +262,13 @@ CYCLE_TOLERANCE = 0  # cycles: each block's model mirrors its RTL timeline exact
 #: (128 beats) is still long against an 8 x 8 array's R + C = 16 cycles of fill and hand-off.
 CYCLE_K = 1024
 N_CYCLE_TILES = 3
+SCALE_ENV = "ZS_CYCLE_SCALE"  # multiplies the cycle tests' length (benchmarks, real-size runs)
+
+
+def cycle_scale() -> int:
+    """How many times longer the cycle tests run (``ZS_CYCLE_SCALE``, default 1)."""
+    return max(1, int(os.environ.get(SCALE_ENV, "1")))
+
 NO_STALLS = Knobs(idle="none", backpressure="none")
 
 
@@ -275,7 +298,12 @@ class CycleCheckTest(BlockTest):
 
 class ResetMidStreamTest(BlockTest):
     """Reset while a transaction is half loaded and an output is in flight; then two runs of
-    ``sequence`` must be checked correct (the second one entirely after the reset)."""
+    ``sequence`` must be checked correct (the second one entirely after the reset).
+
+    Cycle mode only: it watches the DUT for the moment to reset (fast mode runs it with the
+    Python agents)."""
+
+    fast_ok = False
 
     def mid_stream(self) -> bool:
         """The moment to reset: an output already checked and an input partly loaded."""

@@ -31,7 +31,7 @@ from models.delta_lstm import (
 from models.fixed import smax, smin
 from scoreboards.delta_lstm import is_load
 from tb.common.stream import in_reset
-from tb.common.uvm import TxnSequence
+from tb.common.uvm import TxnSequence, cycle_scale
 
 #: float weight range of random layers: |w| < 0.9 uses most of Q1.7 without clipping
 W_SCALE = 0.9
@@ -299,7 +299,7 @@ class DenseDriveSeq(DeltaLstmSeq):
         bias[2 * h:3 * h] = 0.0
         yield quantise_lstm(p, w[:, :p.input_size], w[:, p.input_size:], bias / 2, bias / 2)
         v = int(quantise_act(p, DRIVE_X))
-        for t in range(N_CYCLE_STEPS):
+        for t in range(N_CYCLE_STEPS * cycle_scale()):
             yield np.full(p.input_size, v if t % 2 == 0 else -v, dtype=np.int64)
 
 
@@ -316,7 +316,7 @@ def cycle_seq(fire_fraction: float, quiet_steps: int = 0) -> type[DeltaLstmSeq]:
                 return
             yield random_weights(p, rng)
             n = round(fire_fraction * p.cols)
-            xs = moves_exactly(p, rng, N_CYCLE_STEPS, n)
+            xs = moves_exactly(p, rng, N_CYCLE_STEPS * cycle_scale(), n)
             yield from xs
             for _ in range(quiet_steps):
                 yield xs[-1].copy()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from models.fixed import smax, smin
 from models.gemm import GemmParams, GemmTile, random_tile
-from tb.common.uvm import CYCLE_K, N_CYCLE_TILES, TxnSequence
+from tb.common.uvm import CYCLE_K, N_CYCLE_TILES, TxnSequence, cycle_scale
 
 N_RANDOM_TILES = 12  # enough tiles to cross every flush/hand-off/backpressure overlap
 RANDOM_K_MAX = 24  # short tiles keep Icarus runs quick; LONG_K covers the long ones
@@ -76,7 +76,7 @@ class CycleSeq(TxnSequence):
     """N_CYCLE_TILES tiles of CYCLE_K back to back: the cycle and utilisation measurement."""
 
     def txns(self, p: GemmParams, rng):
-        for _ in range(N_CYCLE_TILES):
+        for _ in range(N_CYCLE_TILES * cycle_scale()):
             yield random_tile(p, rng, min(CYCLE_K, p.max_k))
 
 

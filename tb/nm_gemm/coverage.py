@@ -66,9 +66,11 @@ def k_class(p: NmGemmParams, k: int) -> str:
 
 def features(p: NmGemmParams, t: NmGemmTile, knobs) -> dict[str, Any]:
     """Everything the coverpoints look at, computed once per tile."""
-    idx = t.a.indices.reshape(-1, p.n)
-    distinct = (np.diff(np.sort(idx, axis=-1), axis=-1) != 0).all(axis=-1)
-    patterns = {pattern_label(sorted(g)) for g in idx[distinct].tolist()}
+    idx = np.sort(t.a.indices.reshape(-1, p.n), axis=-1)
+    distinct = (np.diff(idx, axis=-1) != 0).all(axis=-1)
+    # label each distinct sorted pattern once (a long tile repeats few of them many times)
+    uniq = np.unique(idx[distinct], axis=0) if distinct.any() else idx[:0]
+    patterns = {pattern_label(g) for g in uniq.tolist()}
     fills = set((t.a.values != 0).sum(axis=-1).ravel().tolist())
     return dict(ratio=f"{p.n}:{p.m}", pattern=patterns, fill=fills,
                 a_values=value_classes(t.a.values, p.data_width),

@@ -13,7 +13,7 @@ import numpy as np
 from models.fixed import smax, smin
 from models.gemm import useful_requant
 from models.nm_gemm import NmCompressed, NmGemmParams, NmGemmTile, random_nm_tile
-from tb.common.uvm import CYCLE_K, N_CYCLE_TILES, TxnSequence
+from tb.common.uvm import CYCLE_K, N_CYCLE_TILES, TxnSequence, cycle_scale
 
 N_RANDOM_TILES = 12  # enough tiles to cross every flush/hand-off/backpressure overlap
 RANDOM_GROUPS_MAX = 6  # short tiles (K <= 6m) keep Icarus runs quick; LONG_K covers long ones
@@ -136,7 +136,7 @@ class CycleSeq(TxnSequence):
     """N_CYCLE_TILES tiles of CYCLE_K back to back: the same dense work as gemm's CycleTest."""
 
     def txns(self, p: NmGemmParams, rng):
-        for _ in range(N_CYCLE_TILES):
+        for _ in range(N_CYCLE_TILES * cycle_scale()):
             yield random_nm_tile(p, rng, min(CYCLE_K, p.max_k))
 
 

@@ -60,6 +60,7 @@ _ensure_root_on_path()
 
 from models.blocks import entry  # noqa: E402
 from models.params import BlockParams, ParamError  # noqa: E402
+from tests.sim.harness import DEFAULT_DEPTH, STREAM_V, top_name, write_harness  # noqa: E402
 
 
 def setup_tools(sim: str) -> None:
@@ -119,18 +120,32 @@ COVERAGE_FILE = "coverage.dat"  # Verilator code coverage, one per test director
 COVERAGE_ARGS = ["--coverage-line", "--coverage-toggle", "--coverage-expr", "--coverage-user"]
 
 
+MODES = ("cycle", "fast")
+DEFAULT_MODE = "cycle"
+
+
 def build_dir(p: BlockParams, sim: str, waves: bool = False, variant: str = "",
-              coverage: bool = False) -> Path:
+              coverage: bool = False, harness: bool = False,
+              fast_depth: int = DEFAULT_DEPTH) -> Path:
     flavour = sim + ("_waves" if waves else "") + ("_cov" if coverage else "")
+    if harness:
+        flavour += "_harness" + ("" if fast_depth == DEFAULT_DEPTH else f"{fast_depth}")
     return BUILD_SIM / p.BLOCK / (p.tag + variant) / flavour
 
 
+def toplevel(p: BlockParams, harness: bool) -> str:
+    return top_name(p.module_name) if harness else p.module_name
+
+
 def build(p: BlockParams, sim: str, waves: bool = False, source: Path | None = None,
-          variant: str = "", coverage: bool = False) -> Path:
+          variant: str = "", coverage: bool = False, harness: bool = False,
+          fast_depth: int = DEFAULT_DEPTH) -> Path:
     """Convert and build ``p`` for ``sim``; returns the build directory (incremental).
 
     ``source``/``variant`` build another Verilog file of the same module (mutation tests) in
-    its own directory. ``coverage`` builds Verilator's code-coverage flavour (own directory)."""
+    its own directory. ``coverage`` builds Verilator's code-coverage flavour (own directory).
+    ``harness`` builds the block inside its fast-mode harness (tests/sim/harness.py), which
+    runs both modes: fast mode on its HDL agents, cycle mode through its pass-through ports."""
     from cocotb_tools.runner import VerilatorControlFile, get_runner
 
     from rtl.convert import convert
@@ -139,22 +154,52 @@ def build(p: BlockParams, sim: str, waves: bool = False, source: Path | None = N
     if coverage and sim != "verilator":
         raise ToolError(f"code coverage needs Verilator; {sim} has none")
     vfile = source or convert(p)
-    bdir = build_dir(p, sim, waves, variant, coverage)
+    bdir = build_dir(p, sim, waves, variant, coverage, harness, fast_depth)
     sources: list = [vfile]
+    if harness:
+        sources += [STREAM_V, write_harness(vfile, p.module_name, bdir.parent / "harness",
+                                            fast_depth)]
     build_args: list[str] = []
     if sim == "verilator":
-        sources = [VerilatorControlFile(VLT), vfile]
+        sources = [VerilatorControlFile(VLT), *sources]
         build_args = ["-j", str(os.cpu_count() or 1)]
         if waves:
             build_args.append("--trace-fst")
         if coverage:
             build_args += COVERAGE_ARGS
+        if harness:
+            # the harness's own clock (fast mode) has delays: --timing, which needs C++20
+            # coroutines; the wheel's verilated.mk leaves both flags empty (g++ 12 defaults
+            # to C++17)
+            build_args += ["--timing", "-CFLAGS", "-std=gnu++20", "-CFLAGS", "-fcoroutines"]
     with _locked(bdir):
-        runner = get_runner(sim)
-        runner.build(sources=sources, hdl_toplevel=p.module_name, build_dir=bdir,
+        runner = harness_verilator() if harness and sim == "verilator" else get_runner(sim)
+        runner.build(sources=sources, hdl_toplevel=toplevel(p, harness), build_dir=bdir,
                      build_args=build_args, timescale=TIMESCALE, waves=waves,
                      log_file=bdir / "build.log")
     return bdir
+
+
+#: the harness build makes only its own top level public to VPI (its ports are all the
+#: testbench touches, in either mode), not every signal of the block as cocotb's
+#: ``--public-flat-rw`` does: Verilator may then optimise inside the block, which is where fast
+#: mode spends its cycles
+HARNESS_PUBLIC = ["--public-depth", "1"]
+
+
+def harness_verilator():
+    """cocotb's Verilator runner with ``--public-flat-rw`` replaced by HARNESS_PUBLIC."""
+    from cocotb_tools.runner import Verilator
+
+    class HarnessVerilator(Verilator):
+        def _build_command(self):
+            cmds = super()._build_command()
+            c = cmds[0]
+            i = c.index("--public-flat-rw")
+            c[i:i + 1] = HARNESS_PUBLIC
+            return cmds
+
+    return HarnessVerilator()
 
 
 @dataclass
@@ -171,6 +216,7 @@ class RunResult:
     test_dir: Path | None = None
     wall_s: float = 0.0
     repro: str = ""
+    mode: str = DEFAULT_MODE
 
 
 def config_name(p: BlockParams) -> str:
@@ -180,34 +226,46 @@ def config_name(p: BlockParams) -> str:
     return next((n for n, q in CONFIGS.get(p.BLOCK, {}).items() if q == p), p.tag)
 
 
-def repro_command(block: str, config: str, sim: str, seed: int) -> str:
-    return f"make sim BLOCK={block} CONFIG={config} SIM={sim} SEED={seed}"
+def repro_command(block: str, config: str, sim: str, seed: int,
+                  mode: str = DEFAULT_MODE) -> str:
+    m = "" if mode == DEFAULT_MODE else f" MODE={mode}"
+    return f"make sim BLOCK={block} CONFIG={config} SIM={sim}{m} SEED={seed}"
 
 
 def run(p: BlockParams, sim: str, *, config: str = "", seed: int | None = None,
         test: str | None = None, waves: bool = False, source: Path | None = None,
         variant: str = "", sim_params: BlockParams | None = None,
-        coverage: bool = False) -> RunResult:
+        coverage: bool = False, mode: str = DEFAULT_MODE, harness: bool | None = None,
+        fast_depth: int = DEFAULT_DEPTH, env: dict[str, str] | None = None) -> RunResult:
     """Build and run the block's cocotb module; never raises on a failing test.
 
     ``test`` selects one test by name (a ``cocotb.parametrize``d test runs all its variants).
     ``sim_params`` hands the testbench other params than the Verilog was built from (the
     bad-input test that proves the width check works). ``coverage`` runs the code-coverage
-    build and writes ``coverage.dat`` into the test directory (Verilator only)."""
+    build and writes ``coverage.dat`` into the test directory (Verilator only). ``mode="fast"``
+    runs the same tests on the fast-mode harness build (HDL-side stream agents); ``harness``
+    (default: only for fast mode) runs cycle mode on that build too, so one build serves
+    both. ``env`` adds environment variables for the simulator (``ZS_CYCLE_SCALE`` ...)."""
     from cocotb_tools.runner import get_runner
 
     seed = int(seed if seed is not None else secrets.randbelow(2**31))
     config = config or config_name(p)
     t0 = time.monotonic()
-    bdir = build(p, sim, waves, source, variant, coverage)
-    tdir = bdir / f"run_{test or 'all'}_{seed}"
+    if mode not in MODES:
+        raise ToolError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    harness = (mode == "fast") if harness is None else harness
+    if mode == "fast" and not harness:
+        raise ToolError("fast mode runs on the harness build (harness=True)")
+    bdir = build(p, sim, waves, source, variant, coverage, harness, fast_depth)
+    tdir = bdir / f"run_{mode}_{test or 'all'}_{seed}"
     if tdir.exists():
         shutil.rmtree(tdir)
     tdir.mkdir(parents=True)
     xml = tdir / "results.xml"
-    repro = repro_command(p.BLOCK, config, sim, seed)
-    env = {"ZS_PARAMS": (sim_params or p).to_json(), "ZS_REPRO": repro,
-           "PYTHONPATH": os.pathsep.join([str(ROOT)] + sys.path)}
+    repro = repro_command(p.BLOCK, config, sim, seed, mode)
+    env = {"ZS_PARAMS": (sim_params or p).to_json(), "ZS_REPRO": repro, "ZS_MODE": mode,
+           "ZS_FAST_DEPTH": str(fast_depth),
+           "PYTHONPATH": os.pathsep.join([str(ROOT)] + sys.path), **(env or {})}
     plusargs = [f"+verilator+coverage+file+{tdir / COVERAGE_FILE}"] if coverage else []
     # cocotb's own `testcase=` filter (r"\.(.*name)$") misses parametrized variants
     # ("name/knob=value") and also selects every test whose name ends in `name`; this one
@@ -216,14 +274,15 @@ def run(p: BlockParams, sim: str, *, config: str = "", seed: int | None = None,
     runner = get_runner(sim)
     module = entry(p.BLOCK).tests
     try:
-        runner.test(test_module=module, hdl_toplevel=p.module_name,
+        runner.test(test_module=module, hdl_toplevel=toplevel(p, harness),
                     hdl_toplevel_lang="verilog", build_dir=bdir, test_dir=tdir, seed=seed,
                     extra_env=env, plusargs=plusargs,
                     test_filter=test_filter, waves=waves, results_xml=str(xml),
                     log_file=tdir / "sim.log")
     except SystemExit:
         pass  # failures are read from the results file below
-    res = RunResult(p.BLOCK, config, sim, seed, ok=False, test_dir=tdir, repro=repro)
+    res = RunResult(p.BLOCK, config, sim, seed, ok=False, test_dir=tdir, repro=repro,
+                    mode=mode)
     res.wall_s = time.monotonic() - t0
     if not xml.exists():
         res.failures.append(f"simulation terminated abnormally (no results file); see "
@@ -240,7 +299,8 @@ def run(p: BlockParams, sim: str, *, config: str = "", seed: int | None = None,
             res.failures.append(f"{tc.get('name')}: {msg}")
     rfile = tdir / "zs_results.jsonl"
     if rfile.exists():
-        res.rows = [dict(json.loads(ln), sim=sim) for ln in rfile.read_text().splitlines()
+        res.rows = [dict(json.loads(ln), sim=sim, mode=mode)
+                    for ln in rfile.read_text().splitlines()
                     if ln.strip()]
     if test is not None and res.n_tests == 0:
         res.failures.append(f"no test named {test!r} in {module}")
@@ -264,7 +324,8 @@ def format_table(rows: list[dict], sim: str | None = None, with_config: bool = F
 
 
 def report(res: RunResult) -> str:
-    s = [f"block {res.block}  config {res.config}  simulator {res.sim}  seed {res.seed}  "
+    s = [f"block {res.block}  config {res.config}  simulator {res.sim}  mode {res.mode}  "
+         f"seed {res.seed}  "
          f"({res.wall_s:.1f} s)", format_table(res.rows, res.sim)]
     s.append(f"{res.n_tests - res.n_failed} passed, {res.n_failed} failed")
     for f in res.failures:
@@ -276,7 +337,8 @@ def report(res: RunResult) -> str:
 
 
 def run_for_pytest(block: str, config: str, sim: str, seed: int, record_property,
-                   test: str | None = None) -> RunResult:
+                   test: str | None = None, mode: str = DEFAULT_MODE,
+                   harness: bool | None = None) -> RunResult:
     """Run a named config under pytest; fail with the first mismatch report and the repro line."""
     import pytest
 
@@ -286,7 +348,8 @@ def run_for_pytest(block: str, config: str, sim: str, seed: int, record_property
         setup_tools(sim)
     except ToolError as e:
         pytest.fail(str(e), pytrace=False)
-    res = run(get_config(block, config), sim, config=config, seed=seed, test=test)
+    res = run(get_config(block, config), sim, config=config, seed=seed, test=test, mode=mode,
+              harness=harness)
     record_property("zs_rows", res.rows)
     if not res.ok:
         pytest.fail(report(res), pytrace=False)
@@ -304,17 +367,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--test", default=None, help="one cocotb test (default: all)")
     ap.add_argument("--waves", action="store_true", help="write an FST waveform")
+    ap.add_argument("--mode", default=DEFAULT_MODE, choices=MODES,
+                    help="cycle: Python agents every cycle; fast: HDL-side agents")
     a = ap.parse_args(argv)
     try:
         p = get_config(a.block, a.config)
         setup_tools(a.sim)
-        res = run(p, a.sim, config=a.config, seed=a.seed, test=a.test or None, waves=a.waves)
+        res = run(p, a.sim, config=a.config, seed=a.seed, test=a.test or None, waves=a.waves,
+                  mode=a.mode)
     except (ParamError, ToolError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(report(res))
     if a.waves and res.test_dir is not None:
-        fst = sorted(res.test_dir.glob("*.fst")) + sorted(build_dir(p, a.sim, True).glob("*.fst"))
+        fst = sorted(res.test_dir.glob("*.fst")) + sorted(
+            build_dir(p, a.sim, True, harness=a.mode == "fast").glob("*.fst"))
         print(f"waves: {fst[0] if fst else 'none written'}")
     return 0 if res.ok else 1
 
