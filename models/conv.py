@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.gemm import requantise
+from models.gemm import requantise, useful_requant
 
 
 def conv_out_size(n: int, k: int, stride: int, pad: int) -> int:
@@ -48,3 +48,46 @@ def conv2d_int(x: np.ndarray, w: np.ndarray, stride: int = 1, pad: int = 0, *,
     if relu:
         y = np.maximum(y, 0)
     return y.reshape(cout, ho, wo)
+
+
+#: a VGG-style 3x3 layer at CIFAR size, the real-size gemm/nm_gemm workload (K = 288, 1024
+#: output pixels, 64 output channels): 4096 tiles of 288 beats on a 4 x 4 array
+CONV_LAYER = dict(c_in=32, c_out=64, size=32, k=3, pad=1)
+
+
+def conv_gemm_operands(rng: np.random.Generator, data_width: int, c_in: int, c_out: int,
+                       size: int, k: int, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded integer conv layer as its GEMM: weights W (c_out x K) and im2col of a
+    post-ReLU activation map (K x size*size), both ``data_width``-bit."""
+    hi = (1 << (data_width - 1)) - 1
+    x = rng.integers(0, hi + 1, size=(c_in, size, size))  # activations after a ReLU
+    w = rng.integers(-hi - 1, hi + 1, size=(c_out, c_in, k, k))
+    return w.reshape(c_out, -1), im2col(x, k, k, 1, pad)
+
+
+def gemm_tiles(w2d: np.ndarray, cols: np.ndarray, rows: int, n_cols: int):
+    """Yield ``(r0, c0, A, B)``: the output-stationary tiles of ``w2d @ cols`` for a
+    ``rows x n_cols`` array (A is rows x K of W, B is K x n_cols of cols). A layer whose
+    output channels or pixels do not divide the array is padded with zero weight rows and zero
+    pixel columns (their outputs are zero and belong to no output)."""
+    m, kk = w2d.shape
+    if cols.shape[0] != kk:
+        raise ValueError(f"conv2d: weights have K = {kk}, im2col has {cols.shape[0]} rows")
+    pm, pn = -m % rows, -cols.shape[1] % n_cols
+    w2d = np.pad(w2d, ((0, pm), (0, 0)))
+    cols = np.pad(cols, ((0, 0), (0, pn)))
+    for r0 in range(0, m + pm, rows):
+        for c0 in range(0, cols.shape[1], n_cols):
+            yield r0, c0, w2d[r0:r0 + rows], cols[:, c0:c0 + n_cols]
+
+
+def conv_layer_tiles(p, rng: np.random.Generator, limit: int = 0):
+    """Yield ``(A, B, scale, shift)`` for the tiles of :data:`CONV_LAYER` (seeded) on the
+    array of gemm params ``p``, with one requantisation for the whole layer, as a deployed
+    layer has; ``limit`` > 0 stops after that many tiles."""
+    w2d, cols = conv_gemm_operands(rng, p.data_width, **CONV_LAYER)
+    scale, shift = useful_requant(p, rng, w2d.shape[1]) if p.requant else (1, 0)
+    for i, (_, _, a, b) in enumerate(gemm_tiles(w2d, cols, p.rows, p.cols)):
+        if limit and i >= limit:
+            return
+        yield a, b, scale, shift

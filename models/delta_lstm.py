@@ -156,6 +156,7 @@ class DeltaLstmParams(BlockParams):
                   ("l", "act_lanes"), ("a", "act_width"), ("af", "act_frac"), ("w", "w_width"),
                   ("wf", "w_frac"), ("g", "gate_frac"), ("m", "acc_width"), ("hd", "hard"),
                   ("lr", "lut_range_log2"), ("la", "lut_addr_bits"))
+    RUNTIME_FIELDS = ("theta_x", "theta_h")  # cfg_theta_* ports
 
     input_size: int = 8
     hidden_size: int = 8

@@ -28,6 +28,9 @@ class BlockParams:
     BLOCK: ClassVar[str] = ""
     #: (abbreviation, field) pairs that build the config tag, e.g. (("r", "rows"), ("c", "cols"))
     TAG_FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
+    #: fields that are run-time values (driven on cfg ports), not part of the Verilog: the
+    #: conversion sees them at their defaults, so changing one never re-converts or rebuilds
+    RUNTIME_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -87,6 +90,15 @@ class BlockParams:
     @classmethod
     def from_json(cls, s: str) -> BlockParams:
         return cls.from_dict(json.loads(s))
+
+    def build_params(self) -> BlockParams:
+        """These params with every run-time field at its default: what the Verilog is built
+        from (and what its header records)."""
+        if not self.RUNTIME_FIELDS:
+            return self
+        defaults = {f.name: f.default for f in dataclasses.fields(self)
+                    if f.name in self.RUNTIME_FIELDS}
+        return self.replace(**defaults)
 
     def replace(self, **kw: Any) -> BlockParams:
         return self.from_dict({**self.to_dict(), **kw})

@@ -46,20 +46,57 @@ def block_module(block: str):
     return importlib.import_module(BLOCKS[block])
 
 
-def source_hash(block: str) -> str:
-    """Hash of every RTL and model source the block's Verilog may depend on."""
-    h = hashlib.sha256()
-    # every model too: a block's widths may come from another block's params (nm_gemm uses
-    # GemmParams' rules), and hashing them all costs microseconds
-    files = sorted((ROOT / "rtl").rglob("*.py")) + sorted((ROOT / "models").glob("*.py"))
+PROJECT_PACKAGES = ("rtl", "models", "scoreboards", "tests", "tb")
+
+
+def _module_file(mod: str) -> Path | None:
+    base = ROOT / mod.replace(".", "/")
+    for f in (base.with_suffix(".py"), base / "__init__.py"):
+        if f.is_file():
+            return f
+    return None
+
+
+def source_files(block: str) -> list[Path]:
+    """Every project source the block's Verilog can depend on: the import closure of its RTL
+    and model modules (so a change to another block's files re-converts nothing here)."""
+    import ast
+
     from models.blocks import entry
 
     e = entry(block)
-    for mod in (e.rtl, e.model):  # a block registered outside rtl/ and models/ (spine_ref)
-        f = ROOT / (mod.replace(".", "/") + ".py")
-        if f not in files:
-            files.append(f)
-    for f in files:
+    todo, seen, files = [e.rtl, e.model, "rtl.convert"], set(), set()
+    while todo:
+        mod = todo.pop()
+        if mod in seen:
+            continue
+        seen.add(mod)
+        f = _module_file(mod)
+        if f is None:
+            continue
+        files.add(f)
+        parts = mod.split(".")
+        for node in ast.walk(ast.parse(f.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                base = node.module
+                if node.level:  # relative import
+                    base = ".".join(parts[:len(parts) - node.level] + [node.module])
+                names = [base] + [f"{base}.{a.name}" for a in node.names]
+            todo += [n for n in names if n.split(".")[0] in PROJECT_PACKAGES]
+            # a package's __init__ runs on import: rtl/__init__.py and models/__init__.py
+            todo += [".".join(n.split(".")[:k]) for n in names
+                     if n.split(".")[0] in PROJECT_PACKAGES for k in range(1, n.count(".") + 1)]
+    return sorted(files)
+
+
+def source_hash(block: str) -> str:
+    """Hash of every source the block's Verilog may depend on (:func:`source_files`)."""
+    h = hashlib.sha256()
+    for f in source_files(block):
+        h.update(str(f.relative_to(ROOT)).encode())
         h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
@@ -74,7 +111,10 @@ def _strip(text: str) -> str:
 
 
 def convert(p: BlockParams, out_dir: Path | None = None) -> Path:
-    """Write ``<out_dir>/<block>_<tag>.v`` for params ``p`` and return its path."""
+    """Write ``<out_dir>/<block>_<tag>.v`` for params ``p`` and return its path. Run-time
+    fields (``RUNTIME_FIELDS``: cfg-port values) are not part of the Verilog: ``p`` is
+    converted at their defaults, so another threshold reuses the file and every build of it."""
+    p = p.build_params()
     out_dir = Path(out_dir or BUILD_RTL)
     out_dir.mkdir(parents=True, exist_ok=True)
     dst = out_dir / f"{p.module_name}.v"

@@ -5,6 +5,8 @@ matplotlib runs headless (Agg); every plot says in its title what was measured a
 
 from __future__ import annotations
 
+import csv
+import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,3 +104,16 @@ def throughput_bars(rates: dict[str, dict[str, float]], path: Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def write_rows(rows: list[dict], path_stem: Path) -> tuple[Path, Path]:
+    """Benchmark figures as ``<stem>.json`` and ``<stem>.csv`` (one row per dict)."""
+    stem = Path(path_stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    js, cs = stem.with_suffix(".json"), stem.with_suffix(".csv")
+    js.write_text(json.dumps(rows, indent=1))
+    with cs.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return js, cs

@@ -378,12 +378,19 @@ class StreamBench:
             await RisingEdge(self.dut.clk)
         for m in outs:
             m.quiet = False
+        self.check_outputs_ended(n)
+
+    def check_outputs_ended(self, window: int) -> None:
+        """Fail on the first output monitor with a stray beat or a transaction left half done
+        (both modes: the monitors or fast mode's captures fill ``strays`` and ``beats``)."""
+        for s in self.spec.outputs:
+            m = self.mons[s.prefix]
             if m.strays:
                 idx, cyc, (d, last, user) = m.strays[0]
                 raise EndOfTestError(self.ctx.fail(
                     f"{m.name}: {len(m.strays)} stray beat(s) after the last expected output; "
                     f"the first is beat {idx} of the stream (tdata {d:#x} tlast {int(last)} "
-                    f"tuser {user:#x}) at cycle {cyc}, inside the {n}-cycle quiet window"))
+                    f"tuser {user:#x}) at cycle {cyc}, inside the {window}-cycle quiet window"))
             if m.beats:
                 raise EndOfTestError(self.ctx.fail(
                     f"{m.name}: a transaction was left half done: {len(m.beats)} beat(s) "

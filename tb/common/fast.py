@@ -38,7 +38,6 @@ from tb.common import stall as stalls
 from tb.common.bench import (
     CLK_PERIOD_NS,
     RESET_CYCLES,
-    EndOfTestError,
     StreamBench,
     StreamSpec,
     budget,
@@ -361,16 +360,4 @@ class FastBench(StreamBench):
             cap.n_txns += 1
             self.observe(prefix, self.spec.stream(prefix).decode(self.p,
                                                                  [b for _, _, b in payload]))
-        n = self.quiet_cycles()
-        for s in self.spec.outputs:
-            m = self.mons[s.prefix]
-            if m.strays:
-                idx, cyc, (dd, last, user) = m.strays[0]
-                raise EndOfTestError(self.ctx.fail(
-                    f"{m.name}: {len(m.strays)} stray beat(s) after the last expected output; "
-                    f"the first is beat {idx} of the stream (tdata {dd:#x} tlast {int(last)} "
-                    f"tuser {user:#x}) at cycle {cyc}, inside the {n}-cycle quiet window"))
-            if m.beats:
-                raise EndOfTestError(self.ctx.fail(
-                    f"{m.name}: a transaction was left half done: {len(m.beats)} beat(s) "
-                    f"without its end (tlast), the last at cycle {m.last_cycle}"))
+        self.check_outputs_ended(self.quiet_cycles())

@@ -265,6 +265,16 @@ N_CYCLE_TILES = 3
 SCALE_ENV = "ZS_CYCLE_SCALE"  # multiplies the cycle tests' length (benchmarks, real-size runs)
 
 
+CONV_TILES_ENV = "ZS_CONV_TILES"  # conv-layer tiles the ConvLayerTests send; 0: all
+#: by default a slice, so that the test stays short in make test (the real-size run sends the
+#: whole layer in fast mode: tests/sim/test_real_size.py)
+DEFAULT_CONV_TILES = 6
+
+
+def conv_tile_limit() -> int:
+    return int(os.environ.get(CONV_TILES_ENV, DEFAULT_CONV_TILES))
+
+
 def cycle_scale() -> int:
     """How many times longer the cycle tests run (``ZS_CYCLE_SCALE``, default 1)."""
     return max(1, int(os.environ.get(SCALE_ENV, "1")))

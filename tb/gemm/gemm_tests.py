@@ -7,6 +7,7 @@ from tb.common.tests import stall_matrix, standard_tests, test_class
 from tb.gemm.env import GemmTest
 from tb.gemm.sequences import (
     BackToBackSeq,
+    ConvLayerSeq,
     CycleSeq,
     ExtremesSeq,
     K1Seq,
@@ -23,4 +24,5 @@ standard_tests(globals(), GemmTest, random=RandomTilesSeq, zeros=ZerosSeq,
                cycle=CycleSeq, min_utilisation=MIN_LONG_K_UTILISATION)
 test_class(globals(), GemmTest, "K1Test", K1Seq)
 test_class(globals(), GemmTest, "LongKTest", LongKSeq)
+test_class(globals(), GemmTest, "ConvLayerTest", ConvLayerSeq)
 stall_matrix(globals(), RandomTest)  # noqa: F821 -- defined by standard_tests

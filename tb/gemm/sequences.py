@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from models.conv import conv_layer_tiles
 from models.fixed import smax, smin
 from models.gemm import GemmParams, GemmTile, random_tile
-from tb.common.uvm import CYCLE_K, N_CYCLE_TILES, TxnSequence, cycle_scale
+from tb.common.uvm import CYCLE_K, N_CYCLE_TILES, TxnSequence, conv_tile_limit, cycle_scale
 
 N_RANDOM_TILES = 12  # enough tiles to cross every flush/hand-off/backpressure overlap
 RANDOM_K_MAX = 24  # short tiles keep Icarus runs quick; LONG_K covers the long ones
@@ -107,3 +108,12 @@ class RequantCornersSeq(TxnSequence):
             b = rng.integers(-3, 4, size=(k, p.cols))
             shift = int(rng.integers(1, 3)) if p.requant else 0
             yield GemmTile(a, b, 1, shift, bool(rng.integers(2)))
+
+
+
+class ConvLayerSeq(TxnSequence):
+    """A real conv layer's im2col GEMM, tile by tile (K = 144 every tile), ReLU on."""
+
+    def txns(self, p: GemmParams, rng):
+        for a, b, scale, shift in conv_layer_tiles(p, rng, conv_tile_limit()):
+            yield GemmTile(a, b, scale, shift, True)

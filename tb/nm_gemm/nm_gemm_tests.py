@@ -9,6 +9,7 @@ from tb.nm_gemm.coverage import pattern_coverage
 from tb.nm_gemm.env import NmGemmTest
 from tb.nm_gemm.sequences import (
     BackToBackSeq,
+    ConvLayerSeq,
     CycleSeq,
     ExtremesSeq,
     MalformedSeq,
@@ -38,6 +39,7 @@ class PatternsCheck:
 test_class(globals(), NmGemmTest, "PatternsTest", PatternsSeq, PatternsCheck,
            doc=PatternsCheck.__doc__)
 test_class(globals(), NmGemmTest, "MalformedTest", MalformedSeq)
+test_class(globals(), NmGemmTest, "ConvLayerTest", ConvLayerSeq)
 stall_matrix(globals(), RandomTest)  # noqa: F821 -- defined by standard_tests
 knob_variants(globals(), MalformedTest, "test_malformed_backpressure",  # noqa: F821
               lambda backpressure: Knobs(idle=0.0, backpressure=backpressure),

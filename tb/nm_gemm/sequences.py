@@ -10,10 +10,18 @@ import itertools
 
 import numpy as np
 
+from models.conv import conv_layer_tiles
 from models.fixed import smax, smin
 from models.gemm import useful_requant
-from models.nm_gemm import NmCompressed, NmGemmParams, NmGemmTile, random_nm_tile
-from tb.common.uvm import CYCLE_K, N_CYCLE_TILES, TxnSequence, cycle_scale
+from models.nm_gemm import (
+    NmCompressed,
+    NmGemmParams,
+    NmGemmTile,
+    compress,
+    prune_nm,
+    random_nm_tile,
+)
+from tb.common.uvm import CYCLE_K, N_CYCLE_TILES, TxnSequence, conv_tile_limit, cycle_scale
 
 N_RANDOM_TILES = 12  # enough tiles to cross every flush/hand-off/backpressure overlap
 RANDOM_GROUPS_MAX = 6  # short tiles (K <= 6m) keep Icarus runs quick; LONG_K covers long ones
@@ -199,3 +207,13 @@ class RequantCornersSeq(TxnSequence):
                 t = random_nm_tile(p, rng, random_k(p, rng, RANDOM_GROUPS_MAX))
                 t.scale, t.shift, t.relu = scale, shift, relu
                 yield t
+
+
+
+class ConvLayerSeq(TxnSequence):
+    """gemm's conv layer (models.conv.conv_layer_tiles) with every weight row pruned to n:m
+    along K (magnitude, models.nm_gemm.prune_nm) and compressed: the same layer at n:m."""
+
+    def txns(self, p: NmGemmParams, rng):
+        for a, b, scale, shift in conv_layer_tiles(p.dense, rng, conv_tile_limit()):
+            yield NmGemmTile(compress(prune_nm(a, p.n, p.m), p.n, p.m), b, scale, shift, True)

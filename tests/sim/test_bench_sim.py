@@ -20,9 +20,6 @@ Writes ``build/bench/sim_throughput.{csv,json,png}``.
 
 from __future__ import annotations
 
-import csv
-import json
-
 import pytest
 
 from models.configs import get_config
@@ -118,13 +115,9 @@ def table(rows: list[dict]) -> str:
 
 
 def write(rows: list[dict]) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "sim_throughput.json").write_text(json.dumps(rows, indent=1))
-    with (OUT / "sim_throughput.csv").open("w", newline="") as f:
-        wr = csv.DictWriter(f, fieldnames=list(rows[0]))
-        wr.writeheader()
-        wr.writerows(rows)
-    from tools.plots import throughput_bars
+    from tools.plots import throughput_bars, write_rows
+
+    write_rows(rows, OUT / "sim_throughput")
 
     throughput_bars({r["block"]: {"cycle mode": r["cycle_cps"], "fast, Icarus (test)":
                                   r["icarus_fast_cps"], "fast (whole test)": r["fast_cps"],

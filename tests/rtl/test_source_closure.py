@@ -1,0 +1,26 @@
+"""A block re-converts only when a source it imports changed: its RTL and model modules and
+their project imports, nothing of the other blocks."""
+
+from rtl.convert import ROOT, source_files, source_hash
+
+
+def _names(block):
+    return {str(f.relative_to(ROOT)) for f in source_files(block)}
+
+
+def test_closure_holds_the_blocks_own_sources_and_shared_ones():
+    g = _names("gemm")
+    assert {"rtl/gemm.py", "models/gemm.py", "rtl/common/array.py", "rtl/common/prims.py",
+            "models/fixed.py", "models/params.py", "rtl/convert.py"} <= g
+    assert "rtl/nm_gemm.py" in _names("nm_gemm") and "models/gemm.py" in _names("nm_gemm")
+    assert "tests/spine/spine_ref_rtl.py" in _names("spine_ref")
+
+
+def test_other_blocks_sources_are_not_in_the_closure():
+    assert not {"models/delta_lstm.py", "rtl/delta_lstm.py", "models/nm_gemm.py"} & _names("gemm")
+    assert not {"rtl/common/array.py", "models/gemm.py"} & _names("delta_lstm")
+
+
+def test_hash_is_stable_and_per_block():
+    assert source_hash("gemm") == source_hash("gemm")
+    assert len({source_hash(b) for b in ("gemm", "nm_gemm", "delta_lstm", "spine_ref")}) == 4
