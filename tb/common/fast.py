@@ -325,6 +325,8 @@ class FastBench(StreamBench):
             for i, (word, cyc) in enumerate(zip(words[:n], cycs[:n])):
                 beat = (word & ((1 << w) - 1), bool((word >> (w + uw)) & 1),
                         (word >> w) & ((1 << uw) - 1) if has_user else 0)
+                if self.reset_at and cur and cur[-1][1] < self.reset_at <= cyc:
+                    cur = []  # a transaction cut by the mid-stream reset: the monitor drops it
                 cur.append((i, cyc, beat))
                 if cap.first_cycle is None:
                     cap.first_cycle = cyc
@@ -345,6 +347,9 @@ class FastBench(StreamBench):
         last_in = max((i for i, e in enumerate(ev) if e[2] == "in"), default=-1)
         for i, (cyc, _, kind, prefix, payload) in enumerate(ev):
             if kind == "reset":
+                self.dropped_at_reset = self.pending
+                self.log.info("fast mode: reset at cycle %d, %d predicted output(s) in flight "
+                              "dropped", cyc, self.pending)
                 for sb in self.sbs.values():
                     sb.flush()
                 if hasattr(self.model, "reset"):

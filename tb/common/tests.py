@@ -16,7 +16,14 @@ import cocotb
 from pyuvm import uvm_root
 
 from tb.common.bench import DEFAULT_IDLE, Knobs
-from tb.common.uvm import BlockTest, CycleCheckTest, ResetMidStreamTest, VirtualSeq, variant
+from tb.common.uvm import (
+    BlockTest,
+    CycleCheckTest,
+    ResetAtCycleTest,
+    ResetMidStreamTest,
+    VirtualSeq,
+    variant,
+)
 
 #: the stall patterns of tb/common/stall.py that the matrix puts on every port
 STALL_PATTERNS = ("none", "random:0.5", "every_other", "burst:4", "long:120")
@@ -78,6 +85,8 @@ def standard_tests(ns: dict, base: type[BlockTest], *, random: type[VirtualSeq],
         test_class(ns, base, "RequantCornersTest", requant)
     test_class(ns, base, "ResetMidStreamTest", random, ResetMidStreamTest,
                doc=ResetMidStreamTest.__doc__)
+    test_class(ns, base, "ResetAtCycleTest", random, ResetAtCycleTest,
+               doc=ResetAtCycleTest.__doc__)
     if cycle:
         test_class(ns, base, "CycleTest", cycle, CycleCheckTest, doc=CycleCheckTest.__doc__,
                    min_utilisation=min_utilisation)
