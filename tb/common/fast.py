@@ -47,6 +47,7 @@ from tb.common.stream import RULES, ProtocolError
 
 MODE_ENV = "ZS_MODE"  # "fast" (set by the runner for a fast build) or "cycle"
 DEPTH_ENV = "ZS_FAST_DEPTH"  # beats each harness memory holds (the runner sets it)
+DEPTH_HINT = "run with a larger fast depth: ZS_FAST_DEPTH, or the runner's fast_depth="
 RULE_CODES = {1: "tvalid-known", 2: "payload-known", 3: "payload-stable", 4: "valid-held"}
 STALL_NONE, STALL_RANDOM, STALL_PERIODIC = 0, 1, 2  # zs_lfsr_stall modes
 THR_SCALE = 1 << 16  # a random pattern's probability p becomes threshold p * 2**16
@@ -138,8 +139,7 @@ class FastBench(StreamBench):
         self._beats[prefix] = self._beats.get(prefix, 0) + len(beats)
         if self._beats[prefix] > self.depth:  # also stops a sequence that loops on DUT state
             raise ValueError(f"{self.spec.name}: more than {self.depth} beats queued for "
-                             f"{prefix}: the harness memory is full (run with a larger fast "
-                             f"depth, ZS_FAST_DEPTH / runner fast_depth=)")
+                             f"{prefix}: the harness memory is full ({DEPTH_HINT})")
         last = self._last_serial
         gate = last if last is not None and last[0] != prefix else None
         q.append(Queued(txn, beats, gate))
@@ -175,12 +175,7 @@ class FastBench(StreamBench):
     def _write_source(self, idx_of: dict[str, int], s: StreamSpec, sw: int, w: int,
                       uw: int) -> int:
         """Pack the queued beats of input ``s`` into its $readmemh file; returns the beats."""
-        words, q = [], self.queues[s.prefix]
-        n_total = sum(len(t.beats) for t in q)
-        if n_total > self.depth:
-            raise ValueError(f"{self.spec.name}: {n_total} beats for {s.prefix} exceed the "
-                             f"harness memory of {self.depth}: run with a larger fast depth "
-                             f"(ZS_FAST_DEPTH / runner fast_depth=)")
+        words, q = [], self.queues[s.prefix]  # send_on kept them within self.depth
         pos = 0
         for t in q:
             nxt = pos + len(t.beats)
@@ -285,7 +280,7 @@ class FastBench(StreamBench):
             if s in self.spec.outputs and int(getattr(self.dut, f"{s.prefix}_zs_overflow").value):
                 raise ScoreboardError(self.ctx.fail(
                     f"{s.prefix}: more beats than the harness memory holds ({self.depth}): "
-                    f"run with a larger fast depth (ZS_FAST_DEPTH / runner fast_depth=)"))
+                    f"{DEPTH_HINT}"))
         if found:
             cyc, prefix, rule = min(found)
             raise ProtocolError(self.ctx.fail(
@@ -347,7 +342,6 @@ class FastBench(StreamBench):
         last_in = max((i for i, e in enumerate(ev) if e[2] == "in"), default=-1)
         for i, (cyc, _, kind, prefix, payload) in enumerate(ev):
             if kind == "reset":
-                self.dropped_at_reset = self.pending
                 self.log.info("fast mode: reset at cycle %d, %d predicted output(s) in flight "
                               "dropped", cyc, self.pending)
                 for sb in self.sbs.values():

@@ -30,7 +30,6 @@ from pyuvm import (
     uvm_component,
     uvm_driver,
     uvm_env,
-    uvm_root,
     uvm_sequence,
     uvm_sequence_item,
     uvm_sequencer,
@@ -382,9 +381,3 @@ def variant(test_cls: type[BlockTest], name: str, **attrs) -> type[BlockTest]:
     """A subclass of ``test_cls`` named ``name`` in reports, with other class attributes."""
     cls_name = name.replace("/", "_").replace("=", "_").replace(".", "p").replace(":", "_")
     return type(cls_name, (test_cls,), {"test_id": name, **attrs})
-
-
-async def run_uvm(test_cls: type[BlockTest], name: str, **knobs) -> None:
-    """Run ``test_cls`` as a variant named ``name`` with the given knobs (for parametrised
-    cocotb tests such as the stall matrix)."""
-    await uvm_root().run_test(variant(test_cls, name, knobs=Knobs(**knobs)))
