@@ -31,6 +31,7 @@ REGISTRY: dict[str, BlockEntry] = {e.name: e for e in (
     BlockEntry("gemm"),
     BlockEntry("nm_gemm"),
     BlockEntry("delta_lstm"),
+    BlockEntry("softmax"),
     BlockEntry("spine_ref", model="tests.spine.spine_ref_model", rtl="tests.spine.spine_ref_rtl",
                tests="tests.spine.spine_ref_tests", product=False),
 )}

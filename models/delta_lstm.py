@@ -80,7 +80,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from models.fixed import check_signed, pack, round_shift, saturate, unpack, wrap
+from models.fixed import check_signed, pack, quantise, round_shift, saturate, unpack, wrap
 from models.params import BlockParams, ParamError
 
 #: Largest input or hidden size we accept: the benchmark layer is H <= 256; 1024 is Spartus'
@@ -260,12 +260,6 @@ class DeltaLstmParams(BlockParams):
 
 
 # -- float <-> fixed ----------------------------------------------------------------------------
-def quantise(x, frac: int, bits: int) -> np.ndarray:
-    """Float -> signed fixed point: ``saturate(floor(x * 2**frac + 0.5), bits)`` (half up)."""
-    q = np.floor(np.asarray(x, dtype=np.float64) * float(1 << frac) + 0.5)
-    return saturate(q.astype(np.int64), bits)
-
-
 def to_float(q, frac: int) -> np.ndarray:
     return np.asarray(q, dtype=np.float64) / float(1 << frac)
 

@@ -67,8 +67,24 @@ def fits_signed(x, bits: int) -> bool:
     return bool(a.size == 0 or (a.min() >= smin(bits) and a.max() <= smax(bits)))
 
 
+def quantise(x, frac: int, bits: int) -> np.ndarray:
+    """Float -> signed fixed point: ``saturate(floor(x * 2**frac + 0.5), bits)`` (half up)."""
+    q = np.floor(np.asarray(x, dtype=np.float64) * float(1 << frac) + 0.5)
+    return saturate(q.astype(np.int64), bits)
+
+
+def check_integer(x, what: str) -> None:
+    """Raise ``ValueError`` naming ``what`` when ``x`` is not integer-valued data (a float
+    array would otherwise be truncated silently on its way into a stream)."""
+    a = np.asarray(x)
+    if a.dtype.kind not in "iub":
+        raise ValueError(f"{what}: values must be integers (got a {a.dtype} array); quantise "
+                         "float data first (models.fixed.quantise)")
+
+
 def check_signed(x, bits: int, what: str) -> None:
     """Raise ``ValueError`` naming ``what`` when a value does not fit ``bits`` signed bits."""
+    check_integer(x, what)
     a = np.asarray(x, dtype=np.int64)
     if not fits_signed(a, bits):
         bad = a.flat[int(np.argmax((a < smin(bits)) | (a > smax(bits))))]

@@ -1,0 +1,256 @@
+"""SDDMM ``S = (Q Kᵀ) ⊙ mask``: parameters, transaction and bit-exact golden model.
+
+One transaction is one attention *head*: ``q`` (n_q x d) and ``k`` (n_k x d) signed
+``data_width``-bit, a bool mask (n_q x n_k, True = kept, :mod:`models.attn_mask`) and a
+requantisation pair. Only kept entries are computed: for every kept (i, j)::
+
+    acc[i, j] = sum_t q[i, t] * k[j, t]                            (exact, acc_width bits)
+    s[i, j]   = saturate(round_shift(acc * scale, shift), score_width)
+
+which is :func:`models.gemm.requantise` (round half up, then saturate; models/fixed.py).
+``scale = 1, shift = 0`` passes the accumulator through (saturated to ``score_width``). The
+result of a head is one int64 array per query row holding its kept scores in ascending column
+order, i.e. the value list of the row packet (:func:`models.attn_mask.encode_value_row`, signed
+``score_width`` values; an all-masked row is an empty array / one EMPTY beat).
+
+Error budget against the float64 reference (:func:`sddmm_float`)
+    ``x = (q_i · k_j) * scale / 2**shift`` is computed exactly in float64 when
+    ``acc_bits_needed + scale_width <= 53`` (every partial sum is an integer below 2**53 and the
+    division by a power of two is exact), which holds for every config in ``CONFIGS``. The model
+    returns ``clamp(floor(x + 1/2), smin, smax)``. Without saturation ``|floor(x + 1/2) - x| <=
+    1/2``, so::
+
+        |s - x| <= 0.5 LSB     whenever  smin - 1/2 <= x < smax + 1/2   (not saturated)
+
+    and otherwise ``s`` is the clamp (``smax`` for ``x >= smax + 1/2``, ``smin`` for
+    ``x < smin - 1/2``) and the error is ``|x - s| > 1/2``. Saturated positions are never
+    silent: :func:`saturated_positions` lists them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from models.attn_mask import (
+    Beat,
+    check_dense_mask,
+    col_width,
+    decode_value_row,
+    encode_value_row,
+    mask_to_rows,
+    random_mask,
+)
+from models.fixed import INT64_SAFE_BITS, check_signed, round_shift, smax, smin
+from models.gemm import acc_bits_needed, requantise
+from models.params import BlockParams, ParamError
+
+#: Longest head dimension we regress (ViT heads are 64, large models 128).
+MAX_HEAD_DIM = 256
+#: Most keys a head may have (a 64 x 64 patch grid plus a class token fits).
+MAX_KEYS = 1 << 13
+#: float64 represents every integer below 2**53 exactly: the float reference is exact below it.
+FLOAT64_EXACT_BITS = 53
+#: error budget of the requantised score against the exact rational (module doc)
+SDDMM_BUDGET_LSB = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class SddmmParams(BlockParams):
+    """Masked Q·Kᵀ engine configuration.
+
+    head_dim     -- d, the reduction length of every score
+    max_keys     -- most keys (n_k) a head may have; sizes the column index
+    data_width   -- Q and K element width (signed)
+    acc_width    -- accumulator width (signed); must hold ``head_dim`` extreme products
+    score_width  -- output score width (signed)
+    scale_width  -- width of the unsigned per-head requantisation multiplier
+    """
+
+    BLOCK = "sddmm"
+    TAG_FIELDS = (("d", "head_dim"), ("k", "max_keys"), ("w", "data_width"),
+                  ("a", "acc_width"), ("s", "score_width"))
+
+    head_dim: int = 64
+    max_keys: int = 256
+    data_width: int = 8
+    acc_width: int = 32
+    score_width: int = 16
+    scale_width: int = 16
+
+    def validate(self) -> None:
+        self.require_range("head_dim", 1, MAX_HEAD_DIM)
+        self.require_range("max_keys", 1, MAX_KEYS)
+        self.require_range("data_width", 2, 16)
+        self.require_range("scale_width", 1, 24)
+        need = acc_bits_needed(self.data_width, self.head_dim)
+        self.require(self.acc_width >= need,
+                     f"acc_width must be >= {need} to hold head_dim={self.head_dim} products of "
+                     f"{self.data_width}-bit operands without overflow", self.acc_width)
+        self.require(self.acc_width <= 48, "acc_width must be <= 48", self.acc_width)
+        self.require(self.acc_width + self.scale_width <= INT64_SAFE_BITS,
+                     f"acc_width + scale_width must be <= {INT64_SAFE_BITS} so that acc * scale "
+                     "fits the model's int64 arithmetic", self.acc_width + self.scale_width)
+        self.require_range("score_width", 2, self.acc_width)
+
+    # -- derived widths -------------------------------------------------------------------
+    @property
+    def col_width(self) -> int:
+        """Bits of a key-column index (:func:`models.attn_mask.col_width` of ``max_keys``)."""
+        return col_width(self.max_keys)
+
+    @property
+    def max_shift(self) -> int:
+        return self.acc_width + self.scale_width
+
+    @property
+    def shift_width(self) -> int:
+        """Bits of the shift field: any shift up to the width of ``acc * scale``."""
+        return self.max_shift.bit_length()
+
+
+@dataclasses.dataclass
+class SddmmHead:
+    """One transaction: ``q`` (n_q, d), ``k`` (n_k, d), ``mask`` bool (n_q, n_k) True = kept."""
+
+    q: np.ndarray
+    k: np.ndarray
+    mask: np.ndarray
+    scale: int = 1
+    shift: int = 0
+
+    @property
+    def n_q(self) -> int:
+        return int(self.q.shape[0])
+
+    @property
+    def n_k(self) -> int:
+        return int(self.k.shape[0])
+
+
+def check_head(p: SddmmParams, h: SddmmHead) -> None:
+    """Raise ``ValueError`` naming the rule a head breaks (shapes, ranges, requant fields)."""
+    if h.q.ndim != 2 or h.q.shape[1] != p.head_dim or h.q.shape[0] < 1:
+        raise ValueError(f"sddmm: Q must have shape (n_q >= 1, head_dim={p.head_dim}) "
+                         f"(got {h.q.shape})")
+    if h.k.ndim != 2 or h.k.shape[1] != p.head_dim or not 1 <= h.k.shape[0] <= p.max_keys:
+        raise ValueError(f"sddmm: K must have shape (n_k in [1, max_keys={p.max_keys}], "
+                         f"head_dim={p.head_dim}) (got {h.k.shape})")
+    check_dense_mask(h.mask, (h.n_q, h.n_k))
+    check_signed(h.q, p.data_width, "sddmm: Q")
+    check_signed(h.k, p.data_width, "sddmm: K")
+    if not 0 <= h.scale < (1 << p.scale_width):
+        raise ValueError(f"sddmm: scale must be in [0, 2**{p.scale_width}) (got {h.scale})")
+    if not 0 <= h.shift <= p.max_shift:
+        raise ValueError(f"sddmm: shift must be in [0, {p.max_shift}] (got {h.shift})")
+
+
+def sddmm_acc(p: SddmmParams, h: SddmmHead) -> list[np.ndarray]:
+    """Per query row the exact int64 accumulators of its kept entries, ascending columns."""
+    check_head(p, h)
+    q = h.q.astype(np.int64)
+    k = h.k.astype(np.int64)
+    return [k[cols] @ q[i] for i, cols in enumerate(mask_to_rows(h.mask))]
+
+
+def sddmm_ref(p: SddmmParams, h: SddmmHead) -> list[np.ndarray]:
+    """Bit-exact expected scores: per query row an int64 array of its kept scores in ascending
+    column order (empty for an all-masked row)."""
+    return [requantise(a, h.scale, h.shift, p.score_width) for a in sddmm_acc(p, h)]
+
+
+def saturated_positions(p: SddmmParams, h: SddmmHead) -> np.ndarray:
+    """``(m, 2)`` int64 (row, col) of every kept entry whose requantised score saturated."""
+    lo, hi = smin(p.score_width), smax(p.score_width)
+    sat = np.zeros(h.mask.shape, dtype=bool)
+    for i, (cols, a) in enumerate(zip(mask_to_rows(h.mask), sddmm_acc(p, h))):
+        r = round_shift(a * int(h.scale), h.shift)
+        sat[i, cols] = (r < lo) | (r > hi)
+    return np.argwhere(sat).astype(np.int64)
+
+
+def sddmm_float(h: SddmmHead) -> np.ndarray:
+    """Independent float64 reference ``(Q Kᵀ) * scale / 2**shift`` as a dense (n_q, n_k) array,
+    NaN at pruned entries (budget: module doc)."""
+    s = (np.asarray(h.q, dtype=np.float64) @ np.asarray(h.k, dtype=np.float64).T)
+    s = s * float(h.scale) / 2.0 ** h.shift
+    return np.where(h.mask, s, np.nan)
+
+
+def rows_to_dense(rows: list[np.ndarray], mask: np.ndarray, fill=0) -> np.ndarray:
+    """Scatter per-row kept values (ascending columns) back into a dense (n_q, n_k) array."""
+    out = np.full(mask.shape, fill, dtype=np.result_type(np.int64, np.asarray(fill).dtype))
+    for i, (cols, v) in enumerate(zip(mask_to_rows(mask), rows)):
+        if len(v) != len(cols):
+            raise ValueError(f"sddmm: row {i} has {len(v)} values for {len(cols)} kept columns")
+        out[i, cols] = v
+    return out
+
+
+def macs(p: SddmmParams, mask: np.ndarray) -> int:
+    """Useful multiply-accumulates of a head: ``head_dim`` per kept entry."""
+    check_dense_mask(mask)
+    return int(mask.sum()) * p.head_dim
+
+
+# -- stream format of the output: one valued row packet per query row --------------------------
+def encode_scores(p: SddmmParams, h: SddmmHead, rows: list[np.ndarray]) -> list[list[Beat]]:
+    """Output packets: row i carries its kept (column, score) pairs, score ``score_width`` bits
+    signed (:func:`models.attn_mask.encode_value_row`)."""
+    return [encode_value_row(cols, v, p.max_keys, p.score_width, True, i)
+            for i, (cols, v) in enumerate(zip(mask_to_rows(h.mask), rows))]
+
+
+def decode_scores(p: SddmmParams, packets) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Inverse of :func:`encode_scores`: per row (cols, scores)."""
+    return [decode_value_row(b, p.max_keys, p.score_width, True, i)
+            for i, b in enumerate(packets)]
+
+
+# -- stimulus -----------------------------------------------------------------------------------
+def useful_requant(p: SddmmParams, rng: np.random.Generator) -> tuple[int, int]:
+    """A random (scale, shift) that maps typical scores into the ``score_width`` range, so most
+    outputs are neither saturated nor zero.
+
+    A product of two uniform operands has RMS ``2**(2w-2)/3``; a d-sum grows like sqrt(d). We
+    aim the RMS of ``acc * scale`` at the top bit of the score, +-2 bits of jitter (as
+    :func:`models.gemm.useful_requant`)."""
+    scale = int(rng.integers(1, 1 << p.scale_width))
+    acc_rms_bits = (2 * p.data_width - 2) + p.head_dim.bit_length() // 2
+    target = acc_rms_bits + scale.bit_length() - (p.score_width - 1) + int(rng.integers(-2, 3))
+    return scale, int(np.clip(target, 0, p.max_shift))
+
+
+def random_head(p: SddmmParams, rng: np.random.Generator, n_q: int, n_k: int, *,
+                density: float = 0.1, mask: np.ndarray | None = None,
+                extremes: bool = False, requant: bool = True) -> SddmmHead:
+    """A head with uniform Q/K (or only the two extremes), the given ``mask`` or a random one
+    of ``density``, and :func:`useful_requant` (or the pass-through 1, 0)."""
+    if mask is None:
+        mask = random_mask(rng, n_q, n_k, density)
+    lo, hi = smin(p.data_width), smax(p.data_width)
+    if extremes:
+        q = rng.choice([lo, hi], size=(n_q, p.head_dim))
+        k = rng.choice([lo, hi], size=(n_k, p.head_dim))
+    else:
+        q = rng.integers(lo, hi + 1, size=(n_q, p.head_dim))
+        k = rng.integers(lo, hi + 1, size=(n_k, p.head_dim))
+    scale, shift = useful_requant(p, rng) if requant else (1, 0)
+    return SddmmHead(q.astype(np.int64), k.astype(np.int64), mask, scale, shift)
+
+
+__all__ = ["SDDMM_BUDGET_LSB", "ParamError", "SddmmHead", "SddmmParams", "check_head",
+           "decode_scores", "encode_scores", "macs", "random_head", "rows_to_dense",
+           "saturated_positions", "sddmm_acc", "sddmm_float", "sddmm_ref", "useful_requant"]
+
+
+#: named corners: one key of one element, ViT-typical (d = 64, 256 keys), DeiT's 197 keys with
+#: a non-power-of-two head, the largest we regress
+CONFIGS = {
+    "min": SddmmParams(head_dim=1, max_keys=1, data_width=2, acc_width=4, score_width=4,
+                       scale_width=1),
+    "typical": SddmmParams(head_dim=64, max_keys=256),
+    "non_pow2": SddmmParams(head_dim=24, max_keys=197),
+    "max": SddmmParams(head_dim=128, max_keys=1024, acc_width=32, score_width=20),
+}

@@ -1,0 +1,350 @@
+"""SpMM ``O = P · V`` with P sparse in the attention row format: parameters and golden model.
+
+One transaction is one attention *head*: per query row the kept key columns (the row format of
+:mod:`models.attn_mask`) with one probability each, and ``v`` (n_k x d) signed ``data_width``.
+A probability is unsigned ``prob_width`` bits, UQ0.prob_width: the integer ``p`` stands for
+``p / 2**prob_width`` (so 1.0 itself is not representable; :func:`quantise_probs` saturates it
+to ``2**prob_width - 1``). For every query row i and output column c::
+
+    acc[i, c] = sum_{j kept in row i} p[i, j] * v[j, c]           (exact, acc_width bits)
+    o[i, c]   = saturate(round_shift(acc * scale, shift), data_width)
+
+which is :func:`models.gemm.requantise` (round half up, then saturate). An all-masked row has
+``acc = 0`` and so ``o = 0``. ``scale = 1, shift = prob_width`` keeps O in V's units
+(:func:`unit_requant`). The accumulator never overflows: :class:`SpmmParams` refuses an
+``acc_width`` too narrow for ``max_keys`` products ``(2**pw - 1) * (-2**(dw-1))``.
+
+Budget 1: same integer P (:func:`spmm_float`)
+    ``x = (P_int · V) * scale / 2**shift`` in float64 is exact (all partial sums are integers
+    below 2**53 for every config in ``CONFIGS``: ``acc_bits_needed + scale_width <= 53``), and
+    the model returns ``clamp(floor(x + 1/2))``, so ``|o - x| <= 0.5 LSB`` unless saturated
+    (``x >= smax + 1/2`` or ``x < smin - 1/2``, listed by :func:`saturated_positions`).
+
+Budget 2: end to end, P a quantised softmax (:func:`e2e_budget`)
+    Let ``p_f`` be the float probabilities of a row's kept entries (sum <= 1), quantised by
+    :func:`quantise_probs` (round half up of ``p_f * 2**pw``, saturated at ``2**pw - 1``), and
+    the head requantised with :func:`unit_requant`. The reference is ``y = sum_j p_f[j] v[j, c]``
+    in float64. Per element ``e_j = p_int[j] / 2**pw - p_f[j]``:
+
+    * not saturated: ``|e_j| <= 2**-(pw+1)`` (rounding), and ``|e_j| <= p_f[j]`` (rounding
+      down to 0 errs by ``p_f``; rounding up to ``p_int >= 1`` needs ``p_f >= 2**-(pw+1)``);
+    * saturated (``p_f > 1 - 2**-(pw+1)``, at most one per row): ``|e_j| <= 2**-pw``, which is
+      also ``<= p_f[j]``.
+
+    ``acc / 2**pw = y + sum_j e_j v[j, c]``; the requantiser's rounding adds at most 1/2; the
+    output clamp is 1-Lipschitz, so it adds at most the distance of ``y`` from ``[smin, smax]``,
+    which is 0 when ``sum p_f <= 1`` (``smin * sum p_f <= y <= smax * sum p_f``) and at most
+    ``2**(dw-1) * (sum p_f - 1)`` for float rows that sum to slightly more than 1. Per output
+    element, in LSBs of V::
+
+        |o[i, c] - y[i, c]| <= 1/2 + sum_j min(b_j, p_f[j]) * |v[j, c]|
+                                   + 2**(dw-1) * max(0, sum_j p_f[j] - 1)
+                               b_j = 2**-(pw+1), or 2**-pw where the quantiser saturates
+                            <= 1/2 + 2**(dw-1) * min(nnz_i * 2**-(pw+1), 1)
+                               (closed form: sum p_f <= 1 and no P saturated)
+
+    :func:`e2e_budget` returns the first (data-dependent, tighter) bound.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from models.attn_mask import (
+    Beat,
+    check_mask_rows,
+    col_width,
+    decode_value_row,
+    encode_value_row,
+    mask_to_rows,
+    random_mask,
+    rows_to_mask,
+)
+from models.fixed import INT64_SAFE_BITS, check_signed, round_shift, smax, smin
+from models.gemm import requantise
+from models.params import BlockParams, ParamError
+
+#: Longest head dimension (V columns) we regress.
+MAX_HEAD_DIM = 256
+#: Most keys a head may have (as models/sddmm.py).
+MAX_KEYS = 1 << 13
+
+
+def spmm_acc_bits_needed(data_width: int, prob_width: int, max_keys: int) -> int:
+    """Smallest signed width holding ``max_keys`` products of an unsigned ``prob_width``-bit P
+    and a signed ``data_width``-bit V: ``|sum| <= max_keys * (2**pw - 1) * 2**(dw-1)``."""
+    bound = max_keys * ((1 << prob_width) - 1) * (1 << (data_width - 1))
+    return bound.bit_length() + 1  # +1: sign bit
+
+
+@dataclasses.dataclass(frozen=True)
+class SpmmParams(BlockParams):
+    """Sparse-probability x dense-V engine configuration.
+
+    head_dim     -- d, the columns of V and of the output
+    max_keys     -- most keys (n_k, rows of V) a head may have; sizes the column index
+    data_width   -- V element and output width (signed)
+    prob_width   -- P element width (unsigned, UQ0.prob_width)
+    acc_width    -- accumulator width (signed); must hold ``max_keys`` extreme products
+    scale_width  -- width of the unsigned per-head requantisation multiplier
+    """
+
+    BLOCK = "spmm"
+    TAG_FIELDS = (("d", "head_dim"), ("k", "max_keys"), ("w", "data_width"),
+                  ("p", "prob_width"), ("a", "acc_width"))
+
+    head_dim: int = 64
+    max_keys: int = 256
+    data_width: int = 8
+    prob_width: int = 8
+    acc_width: int = 32
+    scale_width: int = 16
+
+    def validate(self) -> None:
+        self.require_range("head_dim", 1, MAX_HEAD_DIM)
+        self.require_range("max_keys", 1, MAX_KEYS)
+        self.require_range("data_width", 2, 16)
+        self.require_range("prob_width", 1, 16)
+        self.require_range("scale_width", 1, 24)
+        need = spmm_acc_bits_needed(self.data_width, self.prob_width, self.max_keys)
+        self.require(self.acc_width >= need,
+                     f"acc_width must be >= {need} to hold max_keys={self.max_keys} products of "
+                     f"{self.prob_width}-bit P and {self.data_width}-bit V without overflow",
+                     self.acc_width)
+        self.require(self.acc_width <= 48, "acc_width must be <= 48", self.acc_width)
+        self.require(self.acc_width + self.scale_width <= INT64_SAFE_BITS,
+                     f"acc_width + scale_width must be <= {INT64_SAFE_BITS} so that acc * scale "
+                     "fits the model's int64 arithmetic", self.acc_width + self.scale_width)
+
+    @property
+    def col_width(self) -> int:
+        return col_width(self.max_keys)
+
+    @property
+    def max_shift(self) -> int:
+        return self.acc_width + self.scale_width
+
+    @property
+    def shift_width(self) -> int:
+        return self.max_shift.bit_length()
+
+    @property
+    def p_one(self) -> int:
+        """The integer that would stand for probability 1.0 (one above the largest P)."""
+        return 1 << self.prob_width
+
+
+@dataclasses.dataclass
+class SpmmHead:
+    """One transaction: per query row ``cols[i]`` (ascending kept keys) and ``probs[i]`` (one
+    unsigned P per kept key), ``v`` (n_k, d), requantisation pair."""
+
+    cols: list[np.ndarray]
+    probs: list[np.ndarray]
+    v: np.ndarray
+    scale: int = 1
+    shift: int = 0
+
+    @property
+    def n_q(self) -> int:
+        return len(self.cols)
+
+    @property
+    def n_k(self) -> int:
+        return int(self.v.shape[0])
+
+    @property
+    def mask(self) -> np.ndarray:
+        return rows_to_mask(self.cols, self.n_k)
+
+    def dense_p(self) -> np.ndarray:
+        """P as a dense (n_q, n_k) int64 array, 0 at pruned entries."""
+        out = np.zeros((self.n_q, self.n_k), dtype=np.int64)
+        for i, (c, pr) in enumerate(zip(self.cols, self.probs)):
+            out[i, np.asarray(c, dtype=np.int64)] = pr
+        return out
+
+
+def head_from_dense(p_int: np.ndarray, mask: np.ndarray, v: np.ndarray, scale: int = 1,
+                    shift: int = 0) -> SpmmHead:
+    """A head whose row i keeps ``mask[i]`` with the values ``p_int[i, kept]``."""
+    rows = mask_to_rows(mask)
+    p_int = np.asarray(p_int, dtype=np.int64)
+    return SpmmHead(rows, [p_int[i, c] for i, c in enumerate(rows)],
+                    np.asarray(v, dtype=np.int64), scale, shift)
+
+
+def check_head(p: SpmmParams, h: SpmmHead) -> None:
+    """Raise ``ValueError`` naming the rule a head breaks (shapes, ranges, requant fields)."""
+    if h.v.ndim != 2 or h.v.shape[1] != p.head_dim or not 1 <= h.v.shape[0] <= p.max_keys:
+        raise ValueError(f"spmm: V must have shape (n_k in [1, max_keys={p.max_keys}], "
+                         f"head_dim={p.head_dim}) (got {h.v.shape})")
+    if h.n_q < 1 or len(h.probs) != h.n_q:
+        raise ValueError(f"spmm: a head needs n_q >= 1 rows and one probability list per row "
+                         f"(got {h.n_q} column lists, {len(h.probs)} probability lists)")
+    check_mask_rows(h.cols, h.n_k)
+    top = p.p_one - 1
+    for i, (c, pr) in enumerate(zip(h.cols, h.probs)):
+        pr = np.asarray(pr)
+        if pr.shape != (len(c),) or (pr.size and not np.issubdtype(pr.dtype, np.integer)):
+            raise ValueError(f"spmm: row {i}: one integer probability per kept column "
+                             f"(got {pr.dtype} {pr.shape} for {len(c)} columns)")
+        if pr.size and (pr.min() < 0 or pr.max() > top):
+            bad = int(pr[np.argmax((pr < 0) | (pr > top))])
+            raise ValueError(f"spmm: row {i}: probability {bad} does not fit "
+                             f"{p.prob_width} unsigned bits [0, {top}]")
+    check_signed(h.v, p.data_width, "spmm: V")
+    if not 0 <= h.scale < (1 << p.scale_width):
+        raise ValueError(f"spmm: scale must be in [0, 2**{p.scale_width}) (got {h.scale})")
+    if not 0 <= h.shift <= p.max_shift:
+        raise ValueError(f"spmm: shift must be in [0, {p.max_shift}] (got {h.shift})")
+
+
+def spmm_acc(p: SpmmParams, h: SpmmHead) -> np.ndarray:
+    """Exact int64 accumulators (n_q, d): each row sums only its kept keys."""
+    check_head(p, h)
+    v = h.v.astype(np.int64)
+    out = np.zeros((h.n_q, p.head_dim), dtype=np.int64)
+    for i, (c, pr) in enumerate(zip(h.cols, h.probs)):
+        if len(c):
+            out[i] = np.asarray(pr, dtype=np.int64) @ v[np.asarray(c, dtype=np.int64)]
+    return out
+
+
+def spmm_ref(p: SpmmParams, h: SpmmHead) -> np.ndarray:
+    """Bit-exact expected output (n_q, d) int64, ``data_width`` bits signed."""
+    return requantise(spmm_acc(p, h), h.scale, h.shift, p.data_width)
+
+
+def saturated_positions(p: SpmmParams, h: SpmmHead) -> np.ndarray:
+    """``(m, 2)`` int64 (row, output column) of every output that saturated."""
+    r = round_shift(spmm_acc(p, h) * int(h.scale), h.shift)
+    return np.argwhere((r < smin(p.data_width)) | (r > smax(p.data_width))).astype(np.int64)
+
+
+def spmm_float(h: SpmmHead) -> np.ndarray:
+    """Independent float64 reference of budget 1: dense ``P_int @ V * scale / 2**shift``."""
+    pd = h.dense_p().astype(np.float64)
+    return pd @ np.asarray(h.v, dtype=np.float64) * float(h.scale) / 2.0 ** h.shift
+
+
+# -- end to end: P from a float softmax ---------------------------------------------------------
+def quantise_probs(p_float, prob_width: int) -> np.ndarray:
+    """Float probabilities in [0, 1] -> UQ0.prob_width ints: round half up of
+    ``p * 2**prob_width`` (exact in float64: a power-of-two scale), saturated at
+    ``2**prob_width - 1`` (1.0 is not representable)."""
+    pf = np.asarray(p_float, dtype=np.float64)
+    if pf.size and (np.isnan(pf).any() or pf.min() < 0 or pf.max() > 1):
+        raise ValueError("spmm: probabilities must be in [0, 1]")
+    q = np.floor(pf * 2.0 ** prob_width + 0.5).astype(np.int64)
+    return np.minimum(q, (1 << prob_width) - 1)
+
+
+def unit_requant(p: SpmmParams) -> tuple[int, int]:
+    """(scale, shift) that keeps the output in V's units: ``o = round(acc / 2**prob_width)``."""
+    return 1, p.prob_width
+
+
+def e2e_float(p_float: np.ndarray, mask: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Float64 ``(p_float ⊙ mask) @ v``: the end-to-end reference of budget 2."""
+    return np.where(mask, np.asarray(p_float, dtype=np.float64), 0.0) @ np.asarray(
+        v, dtype=np.float64)
+
+
+def e2e_budget(p: SpmmParams, p_float: np.ndarray, mask: np.ndarray,
+               v: np.ndarray) -> np.ndarray:
+    """Budget 2 per output element (n_q, d), in LSBs of V (module doc):
+    ``1/2 + sum_j min(b_j, p_f[j]) * |v[j, c]|`` over kept j, ``b_j = 2**-(pw+1)``, or
+    ``2**-pw`` where the quantiser saturates, plus the clamp term of rows summing above 1."""
+    pf = np.where(mask, np.asarray(p_float, dtype=np.float64), 0.0)
+    half = 2.0 ** -(p.prob_width + 1)
+    b = np.where(pf > 1.0 - half, 2.0 * half, half)
+    over = 2.0 ** (p.data_width - 1) * np.maximum(pf.sum(axis=1, keepdims=True) - 1.0, 0.0)
+    return 0.5 + np.minimum(b, pf) @ np.abs(np.asarray(v, dtype=np.float64)) + over
+
+
+def e2e_closed_form(p: SpmmParams, nnz_row: int) -> float:
+    """The closed-form budget 2 of a row with ``nnz_row`` kept keys and no saturated P."""
+    return 0.5 + 2.0 ** (p.data_width - 1) * min(nnz_row * 2.0 ** -(p.prob_width + 1), 1.0)
+
+
+def masked_softmax(logits: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Float64 softmax of each row over its kept entries (0 elsewhere; an all-masked row is 0)."""
+    x = np.where(mask, np.asarray(logits, dtype=np.float64), -np.inf)
+    m = np.max(x, axis=1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    e = np.where(mask, np.exp(x - m), 0.0)
+    s = e.sum(axis=1, keepdims=True)
+    return np.divide(e, s, out=np.zeros_like(e), where=s > 0)
+
+
+# -- stream format of P: one valued row packet per query row -----------------------------------
+def encode_probs(p: SpmmParams, h: SpmmHead) -> list[list[Beat]]:
+    """P packets: row i carries its (column, probability) pairs, P unsigned ``prob_width``
+    (:func:`models.attn_mask.encode_value_row`)."""
+    return [encode_value_row(c, pr, p.max_keys, p.prob_width, False, i)
+            for i, (c, pr) in enumerate(zip(h.cols, h.probs))]
+
+
+def decode_probs(p: SpmmParams, packets) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Inverse of :func:`encode_probs` -> (cols, probs) per row."""
+    rows = [decode_value_row(b, p.max_keys, p.prob_width, False, i)
+            for i, b in enumerate(packets)]
+    return [c for c, _ in rows], [v for _, v in rows]
+
+
+def macs(p: SpmmParams, h: SpmmHead) -> int:
+    """Useful multiply-accumulates: ``head_dim`` per kept entry of P."""
+    return sum(len(c) for c in h.cols) * p.head_dim
+
+
+# -- stimulus -----------------------------------------------------------------------------------
+def useful_requant(p: SpmmParams, rng: np.random.Generator, nnz: int) -> tuple[int, int]:
+    """A random (scale, shift) mapping the accumulators of rows with ``nnz`` uniform P into the
+    output range (as :func:`models.gemm.useful_requant`): a product of a uniform P and a uniform
+    V has RMS about ``2**(pw + dw - 1) / 3``; an nnz-sum grows like sqrt(nnz). +-2 bits jitter."""
+    scale = int(rng.integers(1, 1 << p.scale_width))
+    acc_rms_bits = (p.prob_width + p.data_width - 1) + max(nnz, 1).bit_length() // 2
+    target = acc_rms_bits + scale.bit_length() - (p.data_width - 1) + int(rng.integers(-2, 3))
+    return scale, int(np.clip(target, 0, p.max_shift))
+
+
+def random_head(p: SpmmParams, rng: np.random.Generator, n_q: int, n_k: int, *,
+                density: float = 0.1, mask: np.ndarray | None = None,
+                softmax: bool = True, extremes: bool = False) -> SpmmHead:
+    """A head with uniform V (or only the two extremes) and P on ``mask`` (or a random one of
+    ``density``): with ``softmax`` a quantised softmax of normal logits with
+    :func:`unit_requant`, else uniform P over the full range with :func:`useful_requant`."""
+    if mask is None:
+        mask = random_mask(rng, n_q, n_k, density)
+    lo, hi = smin(p.data_width), smax(p.data_width)
+    if extremes:
+        v = rng.choice([lo, hi], size=(n_k, p.head_dim))
+    else:
+        v = rng.integers(lo, hi + 1, size=(n_k, p.head_dim))
+    if softmax:
+        pf = masked_softmax(rng.normal(scale=2.0, size=mask.shape), mask)
+        return head_from_dense(quantise_probs(pf, p.prob_width), mask, v, *unit_requant(p))
+    pi = rng.integers(0, p.p_one, size=mask.shape)
+    nnz = int(round(mask.sum(axis=1).mean()))
+    return head_from_dense(pi, mask, v, *useful_requant(p, rng, nnz))
+
+
+__all__ = ["ParamError", "SpmmHead", "SpmmParams", "check_head", "decode_probs", "e2e_budget",
+           "e2e_closed_form", "e2e_float", "encode_probs", "head_from_dense", "macs",
+           "masked_softmax", "quantise_probs", "random_head", "saturated_positions",
+           "spmm_acc", "spmm_acc_bits_needed", "spmm_float", "spmm_ref", "unit_requant",
+           "useful_requant"]
+
+
+#: named corners: one key, typical ViT head, DeiT's 197 keys with a non-power-of-two head, the
+#: largest we regress
+CONFIGS = {
+    "min": SpmmParams(head_dim=1, max_keys=1, data_width=2, prob_width=1, acc_width=4,
+                      scale_width=1),
+    "typical": SpmmParams(head_dim=64, max_keys=256),
+    "non_pow2": SpmmParams(head_dim=24, max_keys=197),
+    "max": SpmmParams(head_dim=128, max_keys=1024, prob_width=10, acc_width=32),
+}
