@@ -52,3 +52,12 @@ def test_pack_unpack_round_trip(seed):
 def test_check_signed_names_the_value():
     with pytest.raises(ValueError, match="value 128 does not fit a 8-bit"):
         check_signed([1, 128], 8, "A")
+
+
+def test_float_data_is_refused_not_truncated():
+    """A float array where integers are needed gets the rule, never a silent truncation."""
+    from models.fixed import check_signed
+
+    with pytest.raises(ValueError, match="values must be integers .*float64"):
+        check_signed(np.array([1.7, 2.0]), 8, "gemm: A")
+    check_signed(np.array([1, 2], dtype=np.int16), 8, "gemm: A")  # any integer dtype is fine
