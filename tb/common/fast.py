@@ -106,9 +106,12 @@ class FastBench(StreamBench):
         self._last_serial: tuple[str, int] | None = None
         self._beats: dict[str, int] = {}  # beats queued per stream
         self.reset_at = 0  # a mid-stream reset at this harness cycle (0: none)
+        #: a mid-stream reset the cycle after this many accepted input beats (0: none); the
+        #: harness reports the cycle, which becomes ``reset_at`` for the replay
+        self.reset_after_beats = 0
         self.patterns = {s.prefix: self._stall(s.prefix, True) for s in spec.inputs}
         self.patterns.update({s.prefix: self._stall(s.prefix, False) for s in spec.outputs})
-        for name in ("zs_load", "zs_dump", "zs_run", "zs_reset_at"):
+        for name in ("zs_load", "zs_dump", "zs_run", "zs_reset_at", "zs_reset_hs"):
             getattr(dut, name).value = 0
         self.drivers, self.sinks, self.tasks = {}, {}, []
 
@@ -221,6 +224,7 @@ class FastBench(StreamBench):
             self._set_stall(prefix)
         d.zs_quiet.value = self.quiet_cycles()
         d.zs_reset_at.value = self.reset_at
+        d.zs_reset_hs.value = self.reset_after_beats
         t_write = time.monotonic()
         await self._strobe("zs_load")
         d.zs_run.value = 1
@@ -237,6 +241,12 @@ class FastBench(StreamBench):
         self.sim_seconds = t_end - t_sim
         await self._strobe("zs_dump")
         d.zs_run.value = 0
+        if self.reset_after_beats:
+            self.reset_at = int(d.zs_reset_cycle.value)
+            if not self.reset_at:
+                raise ScoreboardError(self.ctx.fail(
+                    f"fast mode: the run accepted fewer than {self.reset_after_beats} input "
+                    f"beats, so the reset after that many never happened"))
         self._check_protocol()
         self._replay()
         self.log.info("fast mode: %.3f s packing, %d cycles simulated in %.3f s (%.0f cycles/s), "

@@ -20,6 +20,7 @@ from tb.common.uvm import (
     BlockTest,
     CycleCheckTest,
     ResetAtCycleTest,
+    ResetAtHandshakeTest,
     ResetMidStreamTest,
     VirtualSeq,
     variant,
@@ -87,6 +88,8 @@ def standard_tests(ns: dict, base: type[BlockTest], *, random: type[VirtualSeq],
                doc=ResetMidStreamTest.__doc__)
     test_class(ns, base, "ResetAtCycleTest", random, ResetAtCycleTest,
                doc=ResetAtCycleTest.__doc__)
+    test_class(ns, base, "ResetAtHandshakeTest", random, ResetAtHandshakeTest,
+               doc=ResetAtHandshakeTest.__doc__)
     if cycle:
         test_class(ns, base, "CycleTest", cycle, CycleCheckTest, doc=CycleCheckTest.__doc__,
                    min_utilisation=min_utilisation)

@@ -386,6 +386,35 @@ class ResetAtCycleTest(BlockTest):
         assert b.n_checked > 0, f"{b.ctx.prefix()}: nothing was checked around the reset"
 
 
+#: input beats (over every input stream) after which ResetAtHandshakeTest resets the DUT: the
+#: shortest random test of today's blocks sends a few dozen beats, and a count that is no
+#: multiple of a typical transaction length lands inside one on most configs
+RESET_AFTER_BEATS = 7
+
+
+class ResetAtHandshakeTest(ResetAtCycleTest):
+    """Reset the DUT the cycle after the ``RESET_AFTER_BEATS``-th accepted input beat (over
+    every input stream) while ``sequence`` runs, in either mode (fast mode: the harness counts
+    the handshakes, resets, and reports the cycle for the replay; cycle mode: the bench counts
+    them on its monitors), and check every output around it as ResetAtCycleTest does."""
+
+    reset_beats = RESET_AFTER_BEATS
+
+    async def stimulus(self):
+        b = self.bench
+        if b.FAST:
+            b.reset_after_beats = self.reset_beats
+            await self.sequence("seq").start()
+            return
+        task = cocotb.start_soon(self.sequence("seq").start())
+        while sum(b.mons[s.prefix].n_beats for s in b.spec.inputs) < self.reset_beats:
+            assert not task.done(), (
+                f"{b.ctx.prefix()}: the sequence sent fewer than {self.reset_beats} input beats")
+            await RisingEdge(b.dut.clk)
+        await b.reset()
+        await task
+
+
 def variant(test_cls: type[BlockTest], name: str, **attrs) -> type[BlockTest]:
     """A subclass of ``test_cls`` named ``name`` in reports, with other class attributes."""
     cls_name = name.replace("/", "_").replace("=", "_").replace(".", "p").replace(":", "_")
