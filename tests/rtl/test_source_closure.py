@@ -16,8 +16,20 @@ def test_closure_holds_the_blocks_own_sources_and_shared_ones():
     assert "tests/spine/spine_ref_rtl.py" in _names("spine_ref")
 
 
+def _package(folder):
+    """Every module of a package folder (delta_lstm's RTL and model are packages)."""
+    return {str(f.relative_to(ROOT)) for f in (ROOT / folder).rglob("*.py")}
+
+
+def test_closure_holds_every_module_of_a_package():
+    dl = _package("rtl/delta_lstm") | _package("models/delta_lstm")
+    assert {"rtl/delta_lstm/__init__.py", "models/delta_lstm/__init__.py"} < dl
+    assert dl <= _names("delta_lstm")
+
+
 def test_other_blocks_sources_are_not_in_the_closure():
-    assert not {"models/delta_lstm.py", "rtl/delta_lstm.py", "models/nm_gemm.py"} & _names("gemm")
+    dl = _package("rtl/delta_lstm") | _package("models/delta_lstm")
+    assert not (dl | {"models/nm_gemm.py"}) & _names("gemm")
     assert not {"rtl/common/array.py", "models/gemm.py"} & _names("delta_lstm")
 
 

@@ -17,7 +17,10 @@ CORNERS = ("min", "typical", "non_pow2", "max")
 
 @pytest.mark.parametrize("blk", sorted(PRODUCT_BLOCKS))
 def test_block_has_its_whole_spine(blk):
-    for path in (f"rtl/{blk}.py", f"models/{blk}.py", f"scoreboards/{blk}.py",
+    for layer in ("rtl", "models"):  # a module, or a package split along the design's seams
+        paths = (f"{layer}/{blk}.py", f"{layer}/{blk}/__init__.py")
+        assert any((ROOT / path).is_file() for path in paths), f"block {blk} lacks {paths[0]}"
+    for path in (f"scoreboards/{blk}.py",
                  f"tb/{blk}/env.py", f"tb/{blk}/sequences.py", f"tb/{blk}/{blk}_tests.py",
                  f"tests/unit/test_model_{blk}.py"):
         assert (ROOT / path).is_file(), f"block {blk} lacks {path}"

@@ -733,7 +733,7 @@ def test_textgenrnn_first_layer_quantised_and_sparse(textgen):
         assert sp[0] < sp[1] < sp[2]
 
 
-# -- stream formats (shared by rtl/delta_lstm.py and the testbench) ---------------------------
+# -- stream formats (shared by rtl/delta_lstm/ and the testbench) ------------------------------
 #: the sim corner configs plus the datapath variants: every lane/beat remainder shape
 FORMAT_CONFIGS = {**DATAPATH_CONFIGS,
                   "min": DeltaLstmParams(input_size=1, hidden_size=1, num_pe=1, keep=1,

@@ -1,0 +1,74 @@
+"""Quantised DeltaLSTM weights: :class:`LstmWeights`, their checks, and PyTorch-layout float
+weights quantised (and CBTD-pruned), drawn at random or cropped to a config."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from models.delta_lstm.arith import quantise_act, quantise_weights
+from models.delta_lstm.cbtd import cbtd_prune_keep
+from models.delta_lstm.params import DeltaLstmParams
+from models.fixed import check_signed
+
+
+# -- weights ------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class LstmWeights:
+    """Quantised layer: ``w`` (4H, I+H) Q1.7 = [W_ih | W_hh]; ``bias`` (4H,) Q8.8 = b_ih + b_hh."""
+
+    w: np.ndarray
+    bias: np.ndarray
+
+
+def check_weights(p: DeltaLstmParams, wt: LstmWeights) -> None:
+    """Raise ``ValueError`` naming the rule the weights break (shape or range)."""
+    if wt.w.shape != (p.rows, p.cols):
+        raise ValueError(f"delta_lstm: w must have shape (4H, I+H) = {(p.rows, p.cols)} "
+                         f"(got {wt.w.shape})")
+    if wt.bias.shape != (p.rows,):
+        raise ValueError(f"delta_lstm: bias must have shape ({p.rows},) (got {wt.bias.shape})")
+    check_signed(wt.w, p.w_width, "delta_lstm: w")
+    check_signed(wt.bias, p.act_width, "delta_lstm: bias")
+
+
+def quantise_lstm(p: DeltaLstmParams, w_ih, w_hh, b_ih, b_hh, *, prune: bool = True
+                  ) -> LstmWeights:
+    """PyTorch-layout float weights -> :class:`LstmWeights`.
+
+    ``w_ih`` (4H, I), ``w_hh`` (4H, H), ``b_ih``/``b_hh`` (4H,), gate order i, f, g, o. With
+    ``prune`` the float matrix is CBTD-pruned to ``p.keep`` first (pruning before quantising
+    cannot create non-zeros, so the result still has at most ``keep`` per (PE, column)).
+    """
+    w = np.hstack([np.asarray(w_ih, dtype=np.float64), np.asarray(w_hh, dtype=np.float64)])
+    if prune:
+        w = cbtd_prune_keep(w, p.num_pe, p.keep)
+    b = np.asarray(b_ih, dtype=np.float64) + np.asarray(b_hh, dtype=np.float64)
+    wt = LstmWeights(quantise_weights(p, w), quantise_act(p, b))
+    check_weights(p, wt)
+    return wt
+
+
+def random_float_lstm(p: DeltaLstmParams, rng: np.random.Generator, scale: float = 0.5,
+                      bias_scale: float = 0.5):
+    """Uniform float weights ``(w_ih, w_hh, b_ih, b_hh)`` in PyTorch layout."""
+    w_ih = rng.uniform(-scale, scale, (p.rows, p.input_size))
+    w_hh = rng.uniform(-scale, scale, (p.rows, p.hidden_size))
+    b_ih = rng.uniform(-bias_scale, bias_scale, p.rows) / 2
+    b_hh = rng.uniform(-bias_scale, bias_scale, p.rows) / 2
+    return w_ih, w_hh, b_ih, b_hh
+
+
+def crop_lstm(p: DeltaLstmParams, w_ih, w_hh, b_ih, b_hh):
+    """A PyTorch-layout float layer cut down to ``p``'s first I inputs and H units (every
+    gate block keeps its first H rows): real trained weights for configs smaller than the
+    trained layer. Raises ``ValueError`` when the layer is smaller than ``p``."""
+    w_ih, w_hh = np.asarray(w_ih, np.float64), np.asarray(w_hh, np.float64)
+    h_full = w_hh.shape[1]
+    if p.hidden_size > h_full or p.input_size > w_ih.shape[1]:
+        raise ValueError(f"{p.BLOCK}: cannot crop a {w_ih.shape[1]} -> {h_full} layer to "
+                         f"{p.input_size} -> {p.hidden_size}")
+    rows = np.concatenate([g * h_full + np.arange(p.hidden_size) for g in range(4)])
+    return (w_ih[rows, :p.input_size], w_hh[rows][:, rows[:p.hidden_size]],
+            np.asarray(b_ih, np.float64)[rows], np.asarray(b_hh, np.float64)[rows])
