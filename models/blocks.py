@@ -1,7 +1,8 @@
 """The block registry: one line per block. Everything else finds a block through it.
 
 A product block ``<blk>`` lives in ``models/<blk>.py`` (Params, ``CONFIGS``, model),
-``rtl/<blk>.py`` (MyHDL), ``scoreboards/<blk>.py`` and ``tb/<blk>/`` (``<blk>_tests.py`` is the
+``rtl/<blk>.py`` (MyHDL) -- or a package of that name when the file grew past a few hundred
+lines (delta_lstm), ``scoreboards/<blk>.py`` and ``tb/<blk>/`` (``<blk>_tests.py`` is the
 cocotb module). The spine's own reference DUT (``spine_ref``) keeps all its layers in the test
 tree; its entry names them.
 """
@@ -32,6 +33,7 @@ REGISTRY: dict[str, BlockEntry] = {e.name: e for e in (
     BlockEntry("nm_gemm"),
     BlockEntry("delta_lstm"),
     BlockEntry("softmax"),
+    BlockEntry("sddmm"),
     BlockEntry("spine_ref", model="tests.spine.spine_ref_model", rtl="tests.spine.spine_ref_rtl",
                tests="tests.spine.spine_ref_tests", product=False),
 )}

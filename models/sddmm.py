@@ -34,10 +34,13 @@ import dataclasses
 import numpy as np
 
 from models.attn_mask import (
+    EMPTY,
     Beat,
     check_dense_mask,
     col_width,
+    decode_mask_row,
     decode_value_row,
+    encode_mask_row,
     encode_value_row,
     mask_to_rows,
     random_mask,
@@ -108,6 +111,18 @@ class SddmmParams(BlockParams):
     def shift_width(self) -> int:
         """Bits of the shift field: any shift up to the width of ``acc * scale``."""
         return self.max_shift.bit_length()
+
+    @property
+    def row_width(self) -> int:
+        """Bits of one Q or K row on its stream (head_dim elements)."""
+        return self.head_dim * self.data_width
+
+    def port_widths(self) -> dict[str, int]:
+        return {"s_axis_k_tdata": self.row_width,
+                "s_axis_k_tuser": self.scale_width + self.shift_width,
+                "s_axis_q_tdata": self.row_width, "s_axis_q_tuser": 1,
+                "s_axis_m_tdata": self.col_width, "s_axis_m_tuser": 1,
+                "m_axis_s_tdata": self.col_width + self.score_width, "m_axis_s_tuser": 1}
 
 
 @dataclasses.dataclass
@@ -240,7 +255,154 @@ def random_head(p: SddmmParams, rng: np.random.Generator, n_q: int, n_k: int, *,
     return SddmmHead(q.astype(np.int64), k.astype(np.int64), mask, scale, shift)
 
 
-__all__ = ["SDDMM_BUDGET_LSB", "ParamError", "SddmmHead", "SddmmParams", "check_head",
+# -- the RTL's streams (rtl/sddmm.py): a head is a K load, then one Q beat and one mask packet
+# per query row --------------------------------------------------------------------------------
+LAST_Q = 1  # s_axis_q tuser bit 0: this is the head's last query row
+
+
+@dataclasses.dataclass
+class KLoad:
+    """The keys of a head (n_k, d) and its requantisation: one beat per key on ``s_axis_k``."""
+
+    k: np.ndarray
+    scale: int = 1
+    shift: int = 0
+
+
+@dataclasses.dataclass
+class QRow:
+    """One query row (d,) on ``s_axis_q``; ``last``: the head's last query."""
+
+    q: np.ndarray
+    last: bool = False
+
+
+@dataclasses.dataclass
+class MaskRow:
+    """One query row's kept key columns (ascending) on ``s_axis_m``; ``n_k`` is the head's key
+    count (not on the wire: the encoder refuses a column >= n_k)."""
+
+    cols: np.ndarray
+    n_k: int
+
+
+def head_txns(p: SddmmParams, h: SddmmHead) -> tuple[KLoad, list[QRow], list[MaskRow]]:
+    """A head as the block's input transactions."""
+    check_head(p, h)
+    rows = mask_to_rows(h.mask)
+    return (KLoad(h.k, h.scale, h.shift),
+            [QRow(h.q[i], i == h.n_q - 1) for i in range(h.n_q)],
+            [MaskRow(c, h.n_k) for c in rows])
+
+
+def _pack(p: SddmmParams, v) -> int:
+    mask = (1 << p.data_width) - 1
+    out = 0
+    for i, x in enumerate(np.asarray(v, dtype=np.int64).tolist()):
+        out |= (int(x) & mask) << (i * p.data_width)
+    return out
+
+
+def _unpack(p: SddmmParams, word: int) -> np.ndarray:
+    w = p.data_width
+    v = np.array([(word >> (i * w)) & ((1 << w) - 1) for i in range(p.head_dim)],
+                 dtype=np.int64)
+    return np.where(v >= 1 << (w - 1), v - (1 << w), v)
+
+
+def k_user(p: SddmmParams, t: KLoad) -> int:
+    return int(t.scale) | (int(t.shift) << p.scale_width)
+
+
+def encode_k(p: SddmmParams, t: KLoad) -> list[Beat]:
+    """Key j on beat j (element i at bits [i*w, (i+1)*w)); tlast on the last key; tuser = scale
+    | shift << scale_width on every beat (the block samples it on tlast)."""
+    k = np.asarray(t.k)
+    if k.ndim != 2 or k.shape[1] != p.head_dim or not 1 <= k.shape[0] <= p.max_keys:
+        raise ValueError(f"sddmm: K must have shape (n_k in [1, max_keys={p.max_keys}], "
+                         f"head_dim={p.head_dim}) (got {k.shape})")
+    check_signed(k, p.data_width, "sddmm: K")
+    if not 0 <= t.scale < (1 << p.scale_width):
+        raise ValueError(f"sddmm: scale must be in [0, 2**{p.scale_width}) (got {t.scale})")
+    if not 0 <= t.shift <= p.max_shift:
+        raise ValueError(f"sddmm: shift must be in [0, {p.max_shift}] (got {t.shift})")
+    user = k_user(p, t)
+    return [(_pack(p, row), j == k.shape[0] - 1, user) for j, row in enumerate(k)]
+
+
+def decode_k(p: SddmmParams, beats: list[Beat]) -> KLoad:
+    user = beats[-1][2]
+    return KLoad(np.stack([_unpack(p, d) for d, _, _ in beats]),
+                 user & ((1 << p.scale_width) - 1), user >> p.scale_width)
+
+
+def encode_q(p: SddmmParams, t: QRow) -> list[Beat]:
+    """One beat: the query row, tlast 1, tuser LAST_Q on the head's last row."""
+    q = np.asarray(t.q)
+    if q.shape != (p.head_dim,):
+        raise ValueError(f"sddmm: a query row must have shape ({p.head_dim},) (got {q.shape})")
+    check_signed(q, p.data_width, "sddmm: Q")
+    return [(_pack(p, q), True, LAST_Q if t.last else 0)]
+
+
+def decode_q(p: SddmmParams, beats: list[Beat]) -> QRow:
+    return QRow(_unpack(p, beats[0][0]), bool(beats[0][2] & LAST_Q))
+
+
+def encode_m(p: SddmmParams, t: MaskRow) -> list[Beat]:
+    """The row's packet in the family's mask format (models/attn_mask.py)."""
+    if t.n_k > p.max_keys:
+        raise ValueError(f"sddmm: a head has at most max_keys={p.max_keys} keys (got {t.n_k})")
+    return encode_mask_row(t.cols, t.n_k)
+
+
+def decode_m(p: SddmmParams, beats: list[Beat]) -> MaskRow:
+    return MaskRow(decode_mask_row(beats, p.max_keys), p.max_keys)
+
+
+def decode_out(p: SddmmParams, beats: list[Beat]) -> dict:
+    """An output row packet as ``{"empty", "col", "s"}`` without validation (a malformed packet
+    from the DUT must reach the comparison, not stop in the decoder): ``empty`` is the first
+    beat's EMPTY flag (2 when a later beat carries one)."""
+    w, sw = p.col_width, p.score_width
+    flags = [u & EMPTY for _, _, u in beats]
+    empty = flags[0] if flags and not any(flags[1:]) else 2
+    if empty == 1:
+        return {"empty": np.int64(1), "col": np.zeros(0, np.int64), "s": np.zeros(0, np.int64)}
+    col = np.array([d & ((1 << w) - 1) for d, _, _ in beats], dtype=np.int64)
+    v = np.array([(d >> w) & ((1 << sw) - 1) for d, _, _ in beats], dtype=np.int64)
+    return {"empty": np.int64(empty), "col": col,
+            "s": np.where(v >= 1 << (sw - 1), v - (1 << sw), v)}
+
+
+def row_out(p: SddmmParams, k: KLoad, q: QRow, m: MaskRow) -> dict:
+    """Bit-exact output packet of one query row, as :func:`decode_out` gives it."""
+    cols = np.asarray(m.cols, dtype=np.int64)
+    if cols.size == 0:
+        return {"empty": np.int64(1), "col": cols, "s": np.zeros(0, np.int64)}
+    acc = np.asarray(k.k, dtype=np.int64)[cols] @ np.asarray(q.q, dtype=np.int64)
+    return {"empty": np.int64(0), "col": cols,
+            "s": requantise(acc, k.scale, k.shift, p.score_width)}
+
+
+def expected_cycles(p: SddmmParams, lens: list[int]) -> int:
+    """Cycles from a head's first query handshake to its last output handshake, inclusive,
+    with no stalls, for rows of ``lens`` kept entries: per row one edge for the query beat and
+    one per mask beat (an all-masked row has one), then the last output leaves the edge after
+    its load."""
+    return sum(1 + max(n, 1) for n in lens) + 1
+
+
+def output_latency(p: SddmmParams) -> int:
+    """Longest no-stall time from a row's last input beat to its last output beat: the output
+    register loads on the mask beat's edge and leaves on the next."""
+    return 2
+
+
+__all__ = ["LAST_Q", "SDDMM_BUDGET_LSB", "KLoad", "MaskRow", "ParamError", "QRow", "SddmmHead",
+           "SddmmParams", "check_head", "decode_k", "decode_m", "decode_out", "decode_q",
+           "encode_k", "encode_m", "encode_q", "expected_cycles", "head_txns", "output_latency",
+           "row_out",
            "decode_scores", "encode_scores", "macs", "random_head", "rows_to_dense",
            "saturated_positions", "sddmm_acc", "sddmm_float", "sddmm_ref", "useful_requant"]
 

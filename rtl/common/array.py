@@ -130,12 +130,26 @@ def gemm_requant(acc, scale, shift, relu, y_bits, p):
         else:
             halved.next = prod >> (shift - 1)
 
-    @always_comb
-    def round_half_up():
-        if shift == 0:
-            rounded.next = halved
-        else:
-            rounded.next = (halved + 1) >> 1
+    if pw > 32:
+
+        @always_comb
+        def round_half_up():
+            if shift == 0:
+                rounded.next = halved
+            else:
+                rounded.next = (halved + 1) >> 1
+
+    else:
+        # below 32 bits an unsized 1 would make the signed sum 32 bits wide (a lint width
+        # finding): add a constant of the product's own width instead
+        one = Signal(intbv(1, min=smin(pw), max=smax(pw) + 1))  # never driven: a constant
+
+        @always_comb
+        def round_half_up():
+            if shift == 0:
+                rounded.next = halved
+            else:
+                rounded.next = (halved + one) >> 1
 
     @always_comb
     def sat():

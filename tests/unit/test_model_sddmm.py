@@ -164,3 +164,52 @@ def test_head_errors_name_the_rule():
     for h, rule in cases:
         with pytest.raises(ValueError, match=rule):
             sddmm_ref(p, h)
+
+
+# -- the RTL's streams ----------------------------------------------------------------------
+def test_stream_round_trip_and_row_out_equal_the_head_model(seed):
+    """A head split into the block's transactions, encoded and decoded, predicts per row what
+    sddmm_ref computes for the whole head (row_out is the scoreboard's model)."""
+    from models.attn_mask import encode_value_row
+    from models.sddmm import (
+        decode_k,
+        decode_m,
+        decode_out,
+        decode_q,
+        encode_k,
+        encode_m,
+        encode_q,
+        head_txns,
+        row_out,
+    )
+
+    rng = np.random.default_rng(seed)
+    for name, p in CONFIGS.items():
+        h = random_head(p, rng, 5, int(rng.integers(1, p.max_keys + 1)), density=0.3)
+        h.mask[0, :] = False
+        kload, qs, ms = head_txns(p, h)
+        k2 = decode_k(p, encode_k(p, kload))
+        assert np.array_equal(k2.k, h.k) and (k2.scale, k2.shift) == (h.scale, h.shift), name
+        ref = sddmm_ref(p, h)
+        for i, (q, m) in enumerate(zip(qs, ms)):
+            q2, m2 = decode_q(p, encode_q(p, q)), decode_m(p, encode_m(p, m))
+            assert np.array_equal(q2.q, h.q[i]) and q2.last == (i == h.n_q - 1)
+            got = row_out(p, k2, q2, m2)
+            assert np.array_equal(got["s"], ref[i]) and int(got["empty"]) == (ref[i].size == 0)
+            beats = encode_value_row(m.cols, ref[i], p.max_keys, p.score_width, True, i)
+            back = decode_out(p, beats)
+            assert np.array_equal(back["s"], got["s"]) and np.array_equal(back["col"], got["col"])
+
+
+def test_stream_encoders_refuse_bad_input_with_the_rule():
+    from models.sddmm import KLoad, MaskRow, QRow, encode_k, encode_m, encode_q
+
+    p = CONFIGS["typical"]
+    with pytest.raises(ValueError, match="values must be integers"):
+        encode_q(p, QRow(np.full(p.head_dim, 0.5)))
+    with pytest.raises(ValueError, match="K must have shape"):
+        encode_k(p, KLoad(np.zeros((p.max_keys + 1, p.head_dim), dtype=np.int64)))
+    with pytest.raises(ValueError, match="out of range"):
+        encode_m(p, MaskRow(np.array([3]), 3))
+    with pytest.raises(ValueError, match="at most max_keys"):
+        encode_m(p, MaskRow(np.array([3]), p.max_keys + 1))

@@ -1,0 +1,208 @@
+"""``sddmm``: masked Q·Kᵀ (SDDMM) engine, bit-exact with ``models.sddmm.row_out``: only the
+kept entries of the attention mask are computed, one d-wide dot product per cycle.
+
+A head is a K load (one beat per key into the key memory, the requantisation on its tuser),
+then per query row one Q beat and the row's mask packet (the family's coordinate format,
+models/attn_mask.py). For every kept column ``c`` of the row the engine reads key ``c``,
+multiplies it element-wise with the query (``head_dim`` multipliers, an adder tree),
+requantises (``saturate(round_half_up(acc * scale >> shift))``, shared with gemm) and emits
+``(c, score)``. After the head's last query row (Q tuser LAST) it waits for the next K load.
+
+Ports (d = head_dim, w = data_width, CW = col_width, SW = score_width):
+
+=================  ==========  ====  =========================================================
+name               shape       dir   meaning
+=================  ==========  ====  =========================================================
+clk, rst           1           in    clock (rising edge), synchronous reset (active high)
+s_axis_k_tdata     d * w       in    key j (element i at bits [i*w, (i+1)*w), signed)
+s_axis_k_tlast     1           in    the head's last key
+s_axis_k_tuser     scale+shift in    scale (unsigned) then shift, sampled on tlast
+s_axis_q_tdata     d * w       in    one query row, as a key (one beat, no tlast)
+s_axis_q_tuser     1           in    LAST: the head's last query row
+s_axis_m_tdata     CW          in    one kept key column of the current query row (ascending)
+s_axis_m_tlast     1           in    the row's last kept column
+s_axis_m_tuser     1           in    EMPTY: an all-masked row (its only beat)
+m_axis_s_tdata     CW + SW     out   column at bits [0, CW), score (signed) above it
+m_axis_s_tlast     1           out   the row's last score
+m_axis_s_tuser     1           out   EMPTY: the output of an all-masked row (tdata 0)
+=================  ==========  ====  =========================================================
+(each stream also has tvalid/tready). Keys beyond ``max_keys`` and columns beyond the head's
+keys are the encoder's to refuse (models/sddmm.py).
+
+Timing (no stalls; ``models.sddmm.expected_cycles``): a K load takes one cycle per key; a
+query row one cycle for its Q beat plus one per mask beat; a score leaves the cycle after its
+mask beat.
+"""
+
+from myhdl import ConcatSignal, Signal, always, always_comb, always_seq, block, concat, intbv
+
+from models.sddmm import SddmmParams
+from rtl.common.array import gemm_requant
+from rtl.common.prims import axis, clk_rst, signed_sig, unsigned_sig
+
+PARAMS = SddmmParams
+
+
+def ports(p: SddmmParams) -> dict:
+    return {**clk_rst(),
+            **axis("s_axis_k", p.row_width, p.scale_width + p.shift_width),
+            **axis("s_axis_q", p.row_width, 1, last=False), **axis("s_axis_m", p.col_width, 1),
+            **axis("m_axis_s", p.col_width + p.score_width, 1)}
+
+
+@block
+def sddmm_mul(word_a, word_b, i, w, prod):
+    """prod = a_i * b_i: element ``i`` of two packed rows, signed ``w`` bits each."""
+    lo, hi = i * w, (i + 1) * w
+
+    @always_comb
+    def comb():
+        prod.next = word_a[hi:lo].signed() * word_b[hi:lo].signed()
+
+    return comb
+
+
+@block
+def sddmm_add(a, b, y):
+    """y = a + b (one more bit than the operands)."""
+
+    @always_comb
+    def comb():
+        y.next = a + b
+
+    return comb
+
+
+@block
+def sddmm_sext(a, y):
+    """y = a sign-extended by one bit (a tree node without a partner)."""
+    ext = ConcatSignal(a(len(a) - 1), a)
+
+    @always_comb
+    def comb():
+        y.next = ext.signed()
+
+    return comb
+
+
+def tree_width(leaf_width: int, n: int) -> int:
+    """Width of the root of a tree over ``n`` leaves: one bit per level."""
+    return leaf_width + max(n - 1, 0).bit_length()
+
+
+@block
+def sddmm_tree(leaves, root):
+    """``root`` = the sum of ``leaves`` (signed, equal widths, at least two) as a balanced tree
+    of adders; every node one bit wider than its children (no overflow, no widening
+    assignment); the last adder drives ``root``."""
+    insts = []
+    level = list(leaves)
+    while len(level) > 1:
+        width = len(level[0]) + 1
+        nxt = []
+        for j in range(0, len(level) - 1, 2):
+            y = root if len(level) == 2 else signed_sig(width)
+            insts.append(sddmm_add(level[j], level[j + 1], y))
+            nxt.append(y)
+        if len(level) % 2:
+            y = signed_sig(width)
+            insts.append(sddmm_sext(level[-1], y))
+            nxt.append(y)
+        level = nxt
+    return insts
+
+
+class _RequantShape:
+    """What rtl.common.array.gemm_requant reads of a params object."""
+
+    def __init__(self, p: SddmmParams, acc_width: int):
+        self.out_width, self.requant = p.score_width, True
+        self.acc_width, self.scale_width = acc_width, p.scale_width
+
+
+@block
+def sddmm(clk, rst, s_axis_k_tdata, s_axis_k_tvalid, s_axis_k_tready, s_axis_k_tlast,
+          s_axis_k_tuser, s_axis_q_tdata, s_axis_q_tvalid, s_axis_q_tready, s_axis_q_tuser,
+          s_axis_m_tdata, s_axis_m_tvalid, s_axis_m_tready, s_axis_m_tlast,
+          s_axis_m_tuser, m_axis_s_tdata, m_axis_s_tvalid, m_axis_s_tready, m_axis_s_tlast,
+          m_axis_s_tuser, p):
+    d, w, nk = p.head_dim, p.data_width, p.max_keys
+    kmem = [unsigned_sig(p.row_width) for _ in range(nk)]
+    running = Signal(bool(0))  # a head's keys are loaded: queries run
+    kcnt = Signal(intbv(0, min=0, max=max(nk, 2)))
+    scale_r = unsigned_sig(p.scale_width)
+    shift_r = unsigned_sig(p.shift_width)
+    qreg = unsigned_sig(p.row_width)
+    qlast, have_q = Signal(bool(0)), Signal(bool(0))
+    k_fire, q_fire, m_fire = (Signal(bool(0)) for _ in range(3))
+    kword = unsigned_sig(p.row_width)
+    no_relu = Signal(bool(0))  # never driven: scores have no ReLU
+    score = unsigned_sig(p.score_width)
+    insts = []
+
+    # -- the dot product of the query with key kmem[col] ----------------------------------------
+    prods = [signed_sig(2 * w) for _ in range(d)]
+    for i in range(d):
+        insts.append(sddmm_mul(qreg, kword, i, w, prods[i]))
+    if d == 1:
+        acc = prods[0]
+    else:
+        acc = signed_sig(tree_width(2 * w, d))
+        insts.append(sddmm_tree(prods, acc))
+    insts.append(gemm_requant(acc, scale_r, shift_r, no_relu, score, _RequantShape(p, len(acc))))
+
+    @always_comb
+    def handshakes():
+        s_axis_k_tready.next = not running
+        s_axis_q_tready.next = running and not have_q
+        s_axis_m_tready.next = running and have_q and (not m_axis_s_tvalid or m_axis_s_tready)
+
+    @always_comb
+    def fires():
+        k_fire.next = s_axis_k_tvalid and not running
+        q_fire.next = s_axis_q_tvalid and running and not have_q
+        m_fire.next = (s_axis_m_tvalid and running and have_q
+                       and (not m_axis_s_tvalid or m_axis_s_tready))
+
+    @always_comb
+    def key_read():
+        kword.next = kmem[s_axis_m_tdata]
+
+    @always(clk.posedge)
+    def key_write():
+        if k_fire:
+            kmem[kcnt].next = s_axis_k_tdata
+
+    @always_seq(clk.posedge, reset=rst)
+    def ctrl():
+        if k_fire:
+            if s_axis_k_tlast:
+                kcnt.next = 0
+                scale_r.next = s_axis_k_tuser[p.scale_width:]
+                shift_r.next = s_axis_k_tuser[p.scale_width + p.shift_width:p.scale_width]
+                running.next = 1
+            else:
+                kcnt.next = kcnt + 1
+        if q_fire:
+            qreg.next = s_axis_q_tdata
+            qlast.next = s_axis_q_tuser[0]
+            have_q.next = 1
+        if m_fire and s_axis_m_tlast:
+            have_q.next = 0
+            if qlast:
+                running.next = 0
+
+    @always_seq(clk.posedge, reset=rst)
+    def out_reg():
+        if m_axis_s_tvalid and m_axis_s_tready:
+            m_axis_s_tvalid.next = 0
+        if m_fire:
+            m_axis_s_tvalid.next = 1
+            m_axis_s_tlast.next = s_axis_m_tlast
+            m_axis_s_tuser.next = s_axis_m_tuser[0]
+            if s_axis_m_tuser[0]:
+                m_axis_s_tdata.next = 0
+            else:
+                m_axis_s_tdata.next = concat(score, s_axis_m_tdata)
+
+    return insts, handshakes, fires, key_read, key_write, ctrl, out_reg

@@ -1,0 +1,68 @@
+"""sddmm scoreboard binding: the head as the scoreboard sees it.
+
+A K load sets the keys and requantisation of the head; each query row's output is predicted
+when both its Q beat and its mask packet have been seen (the streams run concurrently, in row
+order on each). Every (column, score) pair of every row and the EMPTY flag are compared
+exactly (the RTL and ``models.sddmm.row_out`` do the same integer arithmetic; the model's
+budget against float64 is tested in tests/unit/test_model_sddmm.py).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from models.sddmm import KLoad, MaskRow, QRow, SddmmParams, expected_cycles, row_out
+from scoreboards.base import Expected
+from scoreboards.compare import compare_exact
+
+K_PREFIX, Q_PREFIX, M_PREFIX, S_PREFIX = "s_axis_k", "s_axis_q", "s_axis_m", "m_axis_s"
+compare = compare_exact
+
+
+class NoKeysError(AssertionError):
+    """A query row arrived with no K load since the last reset."""
+
+
+class SddmmModel:
+    def __init__(self, p: SddmmParams):
+        self.p = p
+        self.keys: KLoad | None = None
+        self.qs: deque[QRow] = deque()
+        self.ms: deque[MaskRow] = deque()
+        self.rows = 0  # rows predicted since the last K load
+
+    def write(self, stream: str, txn: Any, cycle: int) -> list[Expected]:
+        if stream == K_PREFIX:
+            self.keys, self.rows = txn, 0
+            return []
+        if stream == Q_PREFIX:
+            self.qs.append(txn)
+        elif stream == M_PREFIX:
+            self.ms.append(txn)
+        else:
+            raise ValueError(f"sddmm model: no input stream {stream!r}")
+        out = []
+        while self.qs and self.ms:
+            if self.keys is None:
+                raise NoKeysError(f"sddmm[{self.p.tag}]: a query row arrived before any K load "
+                                  f"(after reset the block waits for one on {K_PREFIX})")
+            q, m = self.qs.popleft(), self.ms.popleft()
+            out.append(Expected(S_PREFIX, row_out(self.p, self.keys, q, m),
+                                f"row {self.rows} of the head, {len(m.cols)} kept"))
+            self.rows += 1
+        return out
+
+    def reset(self) -> None:
+        self.keys = None
+        self.qs.clear()
+        self.ms.clear()
+
+
+def route(txn: Any) -> str:
+    return {KLoad: K_PREFIX, QRow: Q_PREFIX, MaskRow: M_PREFIX}[type(txn)]
+
+
+def cycles(p: SddmmParams, txns) -> int:
+    """No-stall cycles of the query rows sent (one head: see models.sddmm.expected_cycles)."""
+    return expected_cycles(p, [len(t.cols) for t in txns if isinstance(t, MaskRow)])

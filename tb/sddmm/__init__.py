@@ -1,0 +1,1 @@
+"""Testbench of the masked Q·Kᵀ (SDDMM) engine."""

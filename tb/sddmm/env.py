@@ -1,0 +1,42 @@
+"""Wiring of ``sddmm`` into the shared bench: three concurrent input streams (K load, Q rows,
+mask rows), one output (score rows), and the stateful model."""
+
+from __future__ import annotations
+
+from models.sddmm import (
+    decode_k,
+    decode_m,
+    decode_out,
+    decode_q,
+    encode_k,
+    encode_m,
+    encode_q,
+    output_latency,
+)
+from scoreboards import sddmm as sd_sb
+from tb.common.bench import BlockSpec, StreamSpec
+from tb.common.uvm import BlockTest
+from tb.sddmm.coverage import sample
+
+SDDMM_SPEC = BlockSpec(
+    name="sddmm",
+    inputs=[
+        StreamSpec(sd_sb.K_PREFIX, decode_k, encode_k),
+        StreamSpec(sd_sb.Q_PREFIX, decode_q, encode_q),
+        # useful work: head_dim MACs per kept entry
+        StreamSpec(sd_sb.M_PREFIX, decode_m, encode_m, sample=sample,
+                   useful_ops=lambda p, m: p.head_dim * len(m.cols)),
+    ],
+    outputs=[StreamSpec(sd_sb.S_PREFIX, decode_out)],
+    predictor=sd_sb.SddmmModel,
+    compare=sd_sb.compare,
+    cycles=sd_sb.cycles,
+    n_pe=lambda p: p.head_dim,
+    latency=output_latency,
+    route=sd_sb.route,
+    timing_input=sd_sb.Q_PREFIX,
+)
+
+
+class SddmmTest(BlockTest):
+    SPEC = SDDMM_SPEC

@@ -1,0 +1,132 @@
+"""Stimulus for ``sddmm``: each head is a K load, then its Q rows and mask rows driven
+concurrently (each stream in row order). Every sequence draws from the bench's seeded
+generator."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.attn_mask import load_deit_masks
+from models.fixed import smax, smin
+from models.sddmm import SddmmHead, SddmmParams, head_txns, random_head
+from scoreboards.sddmm import M_PREFIX, Q_PREFIX
+from tb.common.uvm import VirtualSeq, cycle_scale
+
+N_RANDOM_HEADS = 3  # heads per random test: a K reload between heads, under stalls
+RANDOM_QUERIES_MAX = 6  # query rows per random head
+DENSITIES = (0.05, 0.3, 1.0)  # ViTCoD-sparse, medium, dense
+N_BACK_TO_BACK = 8  # small heads in a row: K reloads right after a head's last row
+N_CYCLE_QUERIES = 12  # per cycle_scale(): one head, back to back rows
+N_DEIT_QUERIES = 8  # real-mask query rows per test (of 197)
+
+
+class HeadSequence(VirtualSeq):
+    """Sends what :meth:`heads` yields: per head the K load, then Q and mask rows forked."""
+
+    def heads(self, p: SddmmParams, rng):
+        raise NotImplementedError(f"{type(self).__name__} must define heads(p, rng)")
+
+    async def body(self):
+        b = self.bench
+        for h in self.heads(b.p, b.rng):
+            kload, qs, ms = head_txns(b.p, h)
+            await self.send(kload)
+            await self.fork({Q_PREFIX: qs, M_PREFIX: ms})
+
+
+def _n_keys(p: SddmmParams, rng) -> int:
+    return int(rng.integers(1, p.max_keys + 1))
+
+
+class RandomHeadsSeq(HeadSequence):
+    """Random heads: uniform Q/K, random key count and mask density, random requantisation;
+    the first head has the most keys and a row with every key kept, the second is
+    ViTCoD-sparse (a few kept keys per row, one row with exactly one)."""
+
+    def heads(self, p: SddmmParams, rng):
+        for i in range(N_RANDOM_HEADS):
+            n_k = p.max_keys if i == 0 else _n_keys(p, rng)
+            n_q = int(rng.integers(1, RANDOM_QUERIES_MAX + 1))
+            density = DENSITIES[0] if i == 1 else float(rng.choice(DENSITIES))
+            h = random_head(p, rng, n_q, n_k, density=density)
+            if i == 0:
+                h.mask[0, :] = True
+            if i == 1:  # a row with one kept key, whatever the knobs
+                h.mask[0, :] = False
+                h.mask[0, int(rng.integers(n_k))] = True
+            yield h
+
+
+class ExtremesSeq(HeadSequence):
+    """Operands at -2**(w-1) and 2**(w-1)-1 only, with no requantisation shift (saturation at
+    both ends of the score) and with a random one; then the largest scale and shift."""
+
+    def heads(self, p: SddmmParams, rng):
+        lo, hi = smin(p.data_width), smax(p.data_width)
+        n_k = min(p.max_keys, 8)
+        for fill_q, fill_k in ((lo, lo), (hi, lo), (hi, hi)):
+            h = random_head(p, rng, 2, n_k, density=1.0)
+            h.q[:] = fill_q
+            h.k[:] = fill_k
+            h.scale, h.shift = 1, 0
+            yield h
+        # requantiser corners: the largest scale and shift (everything rounds to 0), then a
+        # random head with random ones
+        h = random_head(p, rng, 2, n_k, density=1.0)
+        h.scale, h.shift = (1 << p.scale_width) - 1, p.max_shift
+        yield h
+        yield random_head(p, rng, 3, n_k, density=0.5, extremes=True)
+
+
+class MaskShapesSeq(HeadSequence):
+    """Row shapes: every key kept, one kept (first and last key), none kept -- alone, in runs
+    and alternating."""
+
+    def heads(self, p: SddmmParams, rng):
+        n_k = p.max_keys
+        h = random_head(p, rng, 8, n_k, density=0.0)
+        h.mask[0, :] = True
+        h.mask[1, 0] = True
+        h.mask[2, n_k - 1] = True
+        h.mask[5, :] = True
+        h.mask[6, int(rng.integers(n_k))] = True
+        yield h
+        yield random_head(p, rng, 3, n_k, density=0.0)  # a head of all-masked rows
+
+
+class BackToBackSeq(HeadSequence):
+    """Small heads one after the other: the K reload follows a head's last row at once."""
+
+    def heads(self, p: SddmmParams, rng):
+        for _ in range(N_BACK_TO_BACK):
+            yield random_head(p, rng, int(rng.integers(1, 3)), int(rng.integers(1, 4)) if
+                              p.max_keys >= 3 else p.max_keys, density=0.5)
+
+
+class CycleSeq(HeadSequence):
+    """One head, rows of every density back to back (the cycle-model check)."""
+
+    def heads(self, p: SddmmParams, rng):
+        n_q = N_CYCLE_QUERIES * cycle_scale()
+        h = random_head(p, rng, n_q, p.max_keys, density=0.2)
+        h.mask[0, :] = False
+        h.mask[1, :] = True
+        yield h
+
+
+def deit_head(p: SddmmParams, rng, n_q: int) -> SddmmHead:
+    """A real DeiT-Tiny attention mask (data/vitcod_deit_tiny, a random layer and head),
+    cropped to ``max_keys`` keys and ``n_q`` random query rows, with random Q/K."""
+    masks = load_deit_masks()
+    layer, head = int(rng.integers(masks.shape[0])), int(rng.integers(masks.shape[1]))
+    n_k = min(p.max_keys, masks.shape[3])
+    rows = np.sort(rng.choice(masks.shape[2], size=n_q, replace=False))
+    m = masks[layer, head][rows][:, :n_k]
+    return random_head(p, rng, n_q, n_k, mask=np.ascontiguousarray(m))
+
+
+class DeitMaskSeq(HeadSequence):
+    """Rows of the real DeiT-Tiny masks (about 95 % pruned, a few global columns)."""
+
+    def heads(self, p: SddmmParams, rng):
+        yield deit_head(p, rng, N_DEIT_QUERIES)
