@@ -305,3 +305,12 @@ __all__ = ["DATA_DIR", "EMPTY", "Beat", "check_dense_mask", "check_mask_row", "c
            "col_width", "decode_mask", "decode_mask_row", "decode_value_row", "encode_mask",
            "encode_mask_row", "encode_value_row", "load_deit_global_counts", "load_deit_masks",
            "load_levit_probs", "mask_beats", "mask_to_rows", "random_mask", "rows_to_mask"]
+
+
+def deit_rows(rng: np.random.Generator, n_q: int, max_keys: int) -> np.ndarray:
+    """``n_q`` random query rows of a random (layer, head) of the real DeiT-Tiny masks, kept =
+    True, cropped to the first ``max_keys`` keys: real sparsity patterns for a block's tests."""
+    masks = load_deit_masks()
+    layer, head = int(rng.integers(masks.shape[0])), int(rng.integers(masks.shape[1]))
+    rows = np.sort(rng.choice(masks.shape[2], size=min(n_q, masks.shape[2]), replace=False))
+    return np.ascontiguousarray(masks[layer, head][rows][:, :min(max_keys, masks.shape[3])])

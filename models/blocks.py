@@ -34,6 +34,7 @@ REGISTRY: dict[str, BlockEntry] = {e.name: e for e in (
     BlockEntry("delta_lstm"),
     BlockEntry("softmax"),
     BlockEntry("sddmm"),
+    BlockEntry("spmm"),
     BlockEntry("spine_ref", model="tests.spine.spine_ref_model", rtl="tests.spine.spine_ref_rtl",
                tests="tests.spine.spine_ref_tests", product=False),
 )}

@@ -131,6 +131,17 @@ class SpmmParams(BlockParams):
         return self.max_shift.bit_length()
 
     @property
+    def row_width(self) -> int:
+        """Bits of one V row or output row (head_dim elements)."""
+        return self.head_dim * self.data_width
+
+    def port_widths(self) -> dict[str, int]:
+        return {"s_axis_v_tdata": self.row_width,
+                "s_axis_v_tuser": self.scale_width + self.shift_width,
+                "s_axis_p_tdata": self.col_width + self.prob_width, "s_axis_p_tuser": 2,
+                "m_axis_o_tdata": self.row_width}
+
+    @property
     def p_one(self) -> int:
         """The integer that would stand for probability 1.0 (one above the largest P)."""
         return 1 << self.prob_width
@@ -332,7 +343,122 @@ def random_head(p: SpmmParams, rng: np.random.Generator, n_q: int, n_k: int, *,
     return head_from_dense(pi, mask, v, *useful_requant(p, rng, nnz))
 
 
-__all__ = ["ParamError", "SpmmHead", "SpmmParams", "check_head", "decode_probs", "e2e_budget",
+# -- the RTL's streams (rtl/spmm.py): a head is a V load, then one P packet per query row ----
+LAST_ROW = 2  # s_axis_p tuser bit 1 (on every beat of the row): the head's last query row
+#: s_axis_p tuser bit 0: EMPTY, as in models/attn_mask.py
+
+
+@dataclasses.dataclass
+class VLoad:
+    """The values of a head (n_k, d) and its requantisation: one beat per key on ``s_axis_v``."""
+
+    v: np.ndarray
+    scale: int = 1
+    shift: int = 0
+
+
+@dataclasses.dataclass
+class PRow:
+    """One query row of P: kept columns (ascending), their probabilities, whether it is the
+    head's last row, and the head's key count ``n_k`` (the encoder's range check)."""
+
+    cols: np.ndarray
+    probs: np.ndarray
+    last: bool
+    n_k: int
+
+
+def head_txns(p: SpmmParams, h: SpmmHead) -> tuple[VLoad, list[PRow]]:
+    check_head(p, h)
+    return (VLoad(h.v, h.scale, h.shift),
+            [PRow(np.asarray(c), np.asarray(pr), i == h.n_q - 1, h.n_k)
+             for i, (c, pr) in enumerate(zip(h.cols, h.probs))])
+
+
+def _pack(p: SpmmParams, row) -> int:
+    m = (1 << p.data_width) - 1
+    return sum((int(x) & m) << (i * p.data_width)
+               for i, x in enumerate(np.asarray(row, dtype=np.int64).tolist()))
+
+
+def _unpack(p: SpmmParams, word: int) -> np.ndarray:
+    w = p.data_width
+    v = np.array([(word >> (i * w)) & ((1 << w) - 1) for i in range(p.head_dim)],
+                 dtype=np.int64)
+    return np.where(v >= 1 << (w - 1), v - (1 << w), v)
+
+
+def encode_v(p: SpmmParams, t: VLoad) -> list[Beat]:
+    """Value row j on beat j (element i at bits [i*w, (i+1)*w)); tlast on the last; tuser =
+    scale | shift << scale_width (sampled on tlast)."""
+    v = np.asarray(t.v)
+    if v.ndim != 2 or v.shape[1] != p.head_dim or not 1 <= v.shape[0] <= p.max_keys:
+        raise ValueError(f"spmm: V must have shape (n_k in [1, max_keys={p.max_keys}], "
+                         f"head_dim={p.head_dim}) (got {v.shape})")
+    check_signed(v, p.data_width, "spmm: V")
+    if not 0 <= t.scale < (1 << p.scale_width):
+        raise ValueError(f"spmm: scale must be in [0, 2**{p.scale_width}) (got {t.scale})")
+    if not 0 <= t.shift <= p.max_shift:
+        raise ValueError(f"spmm: shift must be in [0, {p.max_shift}] (got {t.shift})")
+    user = int(t.scale) | (int(t.shift) << p.scale_width)
+    return [(_pack(p, row), j == v.shape[0] - 1, user) for j, row in enumerate(v)]
+
+
+def decode_v(p: SpmmParams, beats: list[Beat]) -> VLoad:
+    user = beats[-1][2]
+    return VLoad(np.stack([_unpack(p, d) for d, _, _ in beats]),
+                 user & ((1 << p.scale_width) - 1), user >> p.scale_width)
+
+
+def encode_p(p: SpmmParams, t: PRow) -> list[Beat]:
+    """The row's valued packet (``col | prob << col_width``, models/attn_mask.py), with
+    LAST_ROW on every beat of the head's last row."""
+    if t.n_k > p.max_keys:
+        raise ValueError(f"spmm: a head has at most max_keys={p.max_keys} keys (got {t.n_k})")
+    beats = encode_value_row(t.cols, t.probs, t.n_k, p.prob_width, False)
+    w_head, w_max = col_width(t.n_k), p.col_width
+    if w_head != w_max:  # re-pack at the block's column width
+        beats = [((d & ((1 << w_head) - 1)) | ((d >> w_head) << w_max), last, u)
+                 for d, last, u in beats]
+    flag = LAST_ROW if t.last else 0
+    return [(d, last, u | flag) for d, last, u in beats]
+
+
+def decode_p(p: SpmmParams, beats: list[Beat]) -> PRow:
+    last = bool(beats[-1][2] & LAST_ROW)
+    cols, probs = decode_value_row([(d, la, u & ~LAST_ROW) for d, la, u in beats],
+                                   p.max_keys, p.prob_width, False)
+    return PRow(cols, probs, last, p.max_keys)
+
+
+def decode_out(p: SpmmParams, beats: list[Beat]) -> np.ndarray:
+    """One output beat: the requantised row O[i, :] (d signed data_width elements)."""
+    return np.stack([_unpack(p, d) for d, _, _ in beats])
+
+
+def row_out(p: SpmmParams, t: VLoad, r: PRow) -> np.ndarray:
+    """Bit-exact output of one query row, as :func:`decode_out` gives it: shape (1, d)."""
+    cols = np.asarray(r.cols, dtype=np.int64)
+    acc = np.asarray(r.probs, dtype=np.int64) @ np.asarray(t.v, dtype=np.int64)[cols] \
+        if cols.size else np.zeros(p.head_dim, dtype=np.int64)
+    return requantise(np.asarray(acc, dtype=np.int64), t.scale, t.shift, p.data_width)[None, :]
+
+
+def expected_cycles(p: SpmmParams, lens: list[int]) -> int:
+    """Cycles from a head's first P handshake to its last output handshake, inclusive, with no
+    stalls: one edge per P beat (an all-masked row has one), then the last row leaves the edge
+    after its load."""
+    return sum(max(n, 1) for n in lens) + 1
+
+
+def output_latency(p: SpmmParams) -> int:
+    """A row's output register loads on its last P beat and leaves on the next edge."""
+    return 2
+
+
+__all__ = ["LAST_ROW", "PRow", "VLoad", "decode_out", "decode_p", "decode_v", "encode_p",
+           "encode_v", "expected_cycles", "head_txns", "output_latency", "row_out",
+           "ParamError", "SpmmHead", "SpmmParams", "check_head", "decode_probs", "e2e_budget",
            "e2e_closed_form", "e2e_float", "encode_probs", "head_from_dense", "macs",
            "masked_softmax", "quantise_probs", "random_head", "saturated_positions",
            "spmm_acc", "spmm_acc_bits_needed", "spmm_float", "spmm_ref", "unit_requant",

@@ -112,7 +112,9 @@ def gemm_requant(acc, scale, shift, relu, y_bits, p):
 
         return relu_only
 
-    pw = p.acc_width + p.scale_width + 1  # signed acc x unsigned scale
+    # signed acc x unsigned scale; at least 33 bits, so that the unsized (32-bit) 1 of the
+    # rounding never makes a sum wider than its operands (a lint width finding)
+    pw = max(p.acc_width + p.scale_width + 1, 33)
     prod = signed_sig(pw)
     halved = signed_sig(pw)  # prod >>> (shift - 1)
     rounded = signed_sig(pw)
@@ -130,26 +132,12 @@ def gemm_requant(acc, scale, shift, relu, y_bits, p):
         else:
             halved.next = prod >> (shift - 1)
 
-    if pw > 32:
-
-        @always_comb
-        def round_half_up():
-            if shift == 0:
-                rounded.next = halved
-            else:
-                rounded.next = (halved + 1) >> 1
-
-    else:
-        # below 32 bits an unsized 1 would make the signed sum 32 bits wide (a lint width
-        # finding): add a constant of the product's own width instead
-        one = Signal(intbv(1, min=smin(pw), max=smax(pw) + 1))  # never driven: a constant
-
-        @always_comb
-        def round_half_up():
-            if shift == 0:
-                rounded.next = halved
-            else:
-                rounded.next = (halved + one) >> 1
+    @always_comb
+    def round_half_up():
+        if shift == 0:
+            rounded.next = halved
+        else:
+            rounded.next = (halved + 1) >> 1
 
     @always_comb
     def sat():

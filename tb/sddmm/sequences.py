@@ -4,9 +4,7 @@ generator."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from models.attn_mask import load_deit_masks
+from models.attn_mask import deit_rows
 from models.fixed import smax, smin
 from models.sddmm import SddmmHead, SddmmParams, head_txns, random_head
 from scoreboards.sddmm import M_PREFIX, Q_PREFIX
@@ -59,7 +57,8 @@ class RandomHeadsSeq(HeadSequence):
 
 class ExtremesSeq(HeadSequence):
     """Operands at -2**(w-1) and 2**(w-1)-1 only, with no requantisation shift (saturation at
-    both ends of the score) and with a random one; then the largest scale and shift."""
+    both ends of the score) and with a random one; then the largest scale and shift, and every
+    shift bit on its own."""
 
     def heads(self, p: SddmmParams, rng):
         lo, hi = smin(p.data_width), smax(p.data_width)
@@ -76,6 +75,12 @@ class ExtremesSeq(HeadSequence):
         h.scale, h.shift = (1 << p.scale_width) - 1, p.max_shift
         yield h
         yield random_head(p, rng, 3, n_k, density=0.5, extremes=True)
+        # every shift bit rises and falls: shifts 1, 2, 4, ... then 0
+        for k in range(p.shift_width + 1):
+            h = random_head(p, rng, 1, n_k, density=1.0, extremes=True)
+            h.scale, h.shift = 1, (1 << k if k < p.shift_width else 0)
+            if h.shift <= p.max_shift:
+                yield h
 
 
 class MaskShapesSeq(HeadSequence):
@@ -115,14 +120,9 @@ class CycleSeq(HeadSequence):
 
 
 def deit_head(p: SddmmParams, rng, n_q: int) -> SddmmHead:
-    """A real DeiT-Tiny attention mask (data/vitcod_deit_tiny, a random layer and head),
-    cropped to ``max_keys`` keys and ``n_q`` random query rows, with random Q/K."""
-    masks = load_deit_masks()
-    layer, head = int(rng.integers(masks.shape[0])), int(rng.integers(masks.shape[1]))
-    n_k = min(p.max_keys, masks.shape[3])
-    rows = np.sort(rng.choice(masks.shape[2], size=n_q, replace=False))
-    m = masks[layer, head][rows][:, :n_k]
-    return random_head(p, rng, n_q, n_k, mask=np.ascontiguousarray(m))
+    """Rows of a real DeiT-Tiny attention mask (models.attn_mask.deit_rows) with random Q/K."""
+    mask = deit_rows(rng, n_q, p.max_keys)
+    return random_head(p, rng, n_q, mask.shape[1], mask=mask)
 
 
 class DeitMaskSeq(HeadSequence):

@@ -212,3 +212,35 @@ def test_head_errors_name_the_rule():
     for h, rule in cases:
         with pytest.raises(ValueError, match=rule):
             spmm_ref(p, h)
+
+
+# -- the RTL's streams ----------------------------------------------------------------------
+def test_stream_round_trip_and_row_out_equal_the_head_model(seed):
+    """A head split into the block's transactions, encoded and decoded, predicts per row what
+    spmm_ref computes for the whole head (row_out is the scoreboard's model)."""
+    from models.spmm import decode_p, decode_v, encode_p, encode_v, head_txns, row_out
+
+    rng = np.random.default_rng(seed)
+    for name, p in CONFIGS.items():
+        h = random_head(p, rng, 5, int(rng.integers(1, p.max_keys + 1)), density=0.3)
+        vload, rows = head_txns(p, h)
+        v2 = decode_v(p, encode_v(p, vload))
+        assert np.array_equal(v2.v, h.v) and (v2.scale, v2.shift) == (h.scale, h.shift), name
+        ref = spmm_ref(p, h)
+        for i, r in enumerate(rows):
+            r2 = decode_p(p, encode_p(p, r))
+            assert r2.last == (i == h.n_q - 1)
+            assert np.array_equal(r2.cols, h.cols[i]) and np.array_equal(r2.probs, h.probs[i])
+            assert np.array_equal(row_out(p, v2, r2)[0], ref[i]), (name, i)
+
+
+def test_stream_encoders_refuse_bad_input_with_the_rule():
+    from models.spmm import PRow, VLoad, encode_p, encode_v
+
+    p = CONFIGS["typical"]
+    with pytest.raises(ValueError, match="values must be integers"):
+        encode_v(p, VLoad(np.full((2, p.head_dim), 0.5)))
+    with pytest.raises(ValueError, match="at most max_keys"):
+        encode_p(p, PRow(np.array([1]), np.array([3]), False, p.max_keys + 1))
+    with pytest.raises(ValueError, match="out of range"):
+        encode_p(p, PRow(np.array([5]), np.array([3]), False, 4))

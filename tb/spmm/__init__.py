@@ -1,0 +1,1 @@
+"""Testbench of the sparse-probability x dense-V (SpMM) engine."""
