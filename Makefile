@@ -49,12 +49,12 @@ sim: $(STAMP)
 	    $(if $(WAVES),--waves)
 
 test: $(STAMP)
-	@$(RUN_ENV) $(PY) -m pytest -n $(JOBS) -m "not slow" $(if $(SEED),--seed $(SEED)) \
+	@$(RUN_ENV) $(PY) -m pytest -n $(JOBS) --dist worksteal -m "not slow" $(if $(SEED),--seed $(SEED)) \
 	    $(if $(filter-out file,$(origin SIM)),--sim $(SIM)) $(PYTEST_ARGS)
 
 # BLOCK has a default for `make sim`; coverage runs every planned block unless BLOCK was given
 coverage: $(STAMP)
-	@$(RUN_ENV) $(PY) -m tools.coverage $(if $(filter-out file,$(origin BLOCK)),--block $(BLOCK)) \
+	@$(RUN_ENV) $(PY) -m tools.coverage --jobs $(JOBS) $(if $(filter-out file,$(origin BLOCK)),--block $(BLOCK)) \
 	    $(if $(SEED),--seed $(SEED))
 
 # BLOCK and CONFIG have defaults for `make sim`; synth runs every config unless they were given

@@ -10,6 +10,8 @@ from models.sddmm import SddmmHead, SddmmParams, head_txns, random_head
 from scoreboards.sddmm import M_PREFIX, Q_PREFIX
 from tb.common.uvm import VirtualSeq, cycle_scale
 
+RANDOM_KEYS_MAX = 64  # keys of a random head: the stall matrix runs it 8 times; the full
+#: max_keys heads are in MaskShapes and the cycle test (once each)
 N_RANDOM_HEADS = 3  # heads per random test: a K reload between heads, under stalls
 RANDOM_QUERIES_MAX = 6  # query rows per random head
 DENSITIES = (0.05, 0.3, 1.0)  # ViTCoD-sparse, medium, dense
@@ -33,17 +35,17 @@ class HeadSequence(VirtualSeq):
 
 
 def _n_keys(p: SddmmParams, rng) -> int:
-    return int(rng.integers(1, p.max_keys + 1))
+    return int(rng.integers(1, min(p.max_keys, RANDOM_KEYS_MAX) + 1))
 
 
 class RandomHeadsSeq(HeadSequence):
-    """Random heads: uniform Q/K, random key count and mask density, random requantisation;
-    the first head has the most keys and a row with every key kept, the second is
-    ViTCoD-sparse (a few kept keys per row, one row with exactly one)."""
+    """Random heads: uniform Q/K, random key count (up to RANDOM_KEYS_MAX) and mask density,
+    random requantisation; the first head has the most keys and a row with every key kept, the
+    second is ViTCoD-sparse (a few kept keys per row, one row with exactly one)."""
 
     def heads(self, p: SddmmParams, rng):
         for i in range(N_RANDOM_HEADS):
-            n_k = p.max_keys if i == 0 else _n_keys(p, rng)
+            n_k = min(p.max_keys, RANDOM_KEYS_MAX) if i == 0 else _n_keys(p, rng)
             n_q = int(rng.integers(1, RANDOM_QUERIES_MAX + 1))
             density = DENSITIES[0] if i == 1 else float(rng.choice(DENSITIES))
             h = random_head(p, rng, n_q, n_k, density=density)

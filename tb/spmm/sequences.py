@@ -10,6 +10,8 @@ from models.fixed import smax, smin
 from models.spmm import SpmmHead, SpmmParams, head_from_dense, head_txns, random_head
 from tb.common.uvm import VirtualSeq, cycle_scale
 
+RANDOM_KEYS_MAX = 64  # keys of a random head: the stall matrix runs it 8 times; the full
+#: max_keys heads are in MaskShapes and the cycle test (once each)
 N_RANDOM_HEADS = 3  # heads per random test: a V reload between heads, under stalls
 RANDOM_QUERIES_MAX = 6
 DENSITIES = (0.05, 0.3, 1.0)  # ViTCoD-sparse, medium, dense
@@ -34,13 +36,14 @@ class HeadSequence(VirtualSeq):
 
 
 class RandomHeadsSeq(HeadSequence):
-    """Random heads: softmax-like and uniform P, random key counts and densities; the first
-    head has the most keys and a row with every key kept, the second is ViTCoD-sparse with a
-    one-entry row."""
+    """Random heads: softmax-like and uniform P, random key counts (up to RANDOM_KEYS_MAX) and
+    densities; the first head has the most keys and a row with every key kept, the second is
+    ViTCoD-sparse with a one-entry row."""
 
     def heads(self, p: SpmmParams, rng):
         for i in range(N_RANDOM_HEADS):
-            n_k = p.max_keys if i == 0 else int(rng.integers(1, p.max_keys + 1))
+            keys = min(p.max_keys, RANDOM_KEYS_MAX)
+            n_k = keys if i == 0 else int(rng.integers(1, keys + 1))
             n_q = int(rng.integers(2, RANDOM_QUERIES_MAX + 1))
             density = DENSITIES[0] if i == 1 else float(rng.choice(DENSITIES))
             mask = rng.random((n_q, n_k)) < density
