@@ -38,10 +38,11 @@ MIN_OVER_CYCLE = 100  # issue 9: fast mode >= 100x cycle mode
 #: blocks that do not reach MIN_OVER_CYCLE today, each with the floor asserted instead (so
 #: that a regression still fails) and the reason; printed on every run
 BELOW_TARGET = {
-    "delta_lstm": (50, "measured 60-66x: its cycle mode is the least slow of the three (few "
-                       "beats per cycle, 11-14 k cycles/s) and its fast simulation phase is "
-                       "already 0.46-0.82 of the plain C++ loop, whose own factor over cycle "
-                       "mode was 73-143x across runs"),
+    "delta_lstm": (50, "86-102x with the -O2 harness builds (60-67x at -Os): its cycle mode is "
+                       "the least slow of the three (few beats per cycle, 8-14 k cycles/s) and "
+                       "its fast simulation phase is already 0.6-0.7 of the plain C++ loop, "
+                       "whose own factor over cycle mode is 139-144x; the harness's --timing "
+                       "clock is the next cost to remove"),
 }
 PLAIN_MAX_CYCLES = 10**8  # the plain loop's safety stop
 #: the plain loop ends after this many cycles without an output beat once its sources are
@@ -140,8 +141,8 @@ def test_bench_sim(seed):
         assert r["sim_of_plain"] >= MIN_OF_PLAIN, (r["block"], r["sim_of_plain"])
         need = BELOW_TARGET.get(r["block"], (MIN_OVER_CYCLE, ""))[0]
         assert r["sim_over_cycle"] >= need, (r["block"], r["sim_over_cycle"], need)
-    short = [f"{b}: {r['sim_over_cycle']:.0f}x cycle mode, below the {MIN_OVER_CYCLE}x target "
-             f"({BELOW_TARGET[b][1]})" for b, r in ((r["block"], r) for r in rows)
-             if b in BELOW_TARGET]
+    short = [f"{b}: {r['sim_over_cycle']:.0f}x cycle mode in this run; the {MIN_OVER_CYCLE}x "
+             f"target is not asserted for it, {BELOW_TARGET[b][0]}x is ({BELOW_TARGET[b][1]})"
+             for b, r in ((r["block"], r) for r in rows) if b in BELOW_TARGET]
     for line in short:
         print("BELOW TARGET " + line)
