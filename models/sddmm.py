@@ -45,7 +45,17 @@ from models.attn_mask import (
     mask_to_rows,
     random_mask,
 )
-from models.fixed import INT64_SAFE_BITS, check_signed, round_shift, smax, smin
+from models.fixed import (
+    INT64_SAFE_BITS,
+    check_signed,
+    pack,
+    pack_rows,
+    round_shift,
+    smax,
+    smin,
+    unpack,
+    unpack_rows,
+)
 from models.gemm import acc_bits_needed, requantise
 from models.params import BlockParams, ParamError
 
@@ -295,21 +305,6 @@ def head_txns(p: SddmmParams, h: SddmmHead) -> tuple[KLoad, list[QRow], list[Mas
             [MaskRow(c, h.n_k) for c in rows])
 
 
-def _pack(p: SddmmParams, v) -> int:
-    mask = (1 << p.data_width) - 1
-    out = 0
-    for i, x in enumerate(np.asarray(v, dtype=np.int64).tolist()):
-        out |= (int(x) & mask) << (i * p.data_width)
-    return out
-
-
-def _unpack(p: SddmmParams, word: int) -> np.ndarray:
-    w = p.data_width
-    v = np.array([(word >> (i * w)) & ((1 << w) - 1) for i in range(p.head_dim)],
-                 dtype=np.int64)
-    return np.where(v >= 1 << (w - 1), v - (1 << w), v)
-
-
 def k_user(p: SddmmParams, t: KLoad) -> int:
     return int(t.scale) | (int(t.shift) << p.scale_width)
 
@@ -327,12 +322,12 @@ def encode_k(p: SddmmParams, t: KLoad) -> list[Beat]:
     if not 0 <= t.shift <= p.max_shift:
         raise ValueError(f"sddmm: shift must be in [0, {p.max_shift}] (got {t.shift})")
     user = k_user(p, t)
-    return [(_pack(p, row), j == k.shape[0] - 1, user) for j, row in enumerate(k)]
+    return [(w, j == k.shape[0] - 1, user) for j, w in enumerate(pack_rows(k, p.data_width))]
 
 
 def decode_k(p: SddmmParams, beats: list[Beat]) -> KLoad:
     user = beats[-1][2]
-    return KLoad(np.stack([_unpack(p, d) for d, _, _ in beats]),
+    return KLoad(unpack_rows([d for d, _, _ in beats], p.head_dim, p.data_width),
                  user & ((1 << p.scale_width) - 1), user >> p.scale_width)
 
 
@@ -342,11 +337,11 @@ def encode_q(p: SddmmParams, t: QRow) -> list[Beat]:
     if q.shape != (p.head_dim,):
         raise ValueError(f"sddmm: a query row must have shape ({p.head_dim},) (got {q.shape})")
     check_signed(q, p.data_width, "sddmm: Q")
-    return [(_pack(p, q), True, LAST_Q if t.last else 0)]
+    return [(pack(q, p.data_width), True, LAST_Q if t.last else 0)]
 
 
 def decode_q(p: SddmmParams, beats: list[Beat]) -> QRow:
-    return QRow(_unpack(p, beats[0][0]), bool(beats[0][2] & LAST_Q))
+    return QRow(unpack(beats[0][0], p.head_dim, p.data_width), bool(beats[0][2] & LAST_Q))
 
 
 def encode_m(p: SddmmParams, t: MaskRow) -> list[Beat]:

@@ -62,7 +62,15 @@ from models.attn_mask import (
     random_mask,
     rows_to_mask,
 )
-from models.fixed import INT64_SAFE_BITS, check_signed, round_shift, smax, smin
+from models.fixed import (
+    INT64_SAFE_BITS,
+    check_signed,
+    pack_rows,
+    round_shift,
+    smax,
+    smin,
+    unpack_rows,
+)
 from models.gemm import requantise
 from models.params import BlockParams, ParamError
 
@@ -375,19 +383,6 @@ def head_txns(p: SpmmParams, h: SpmmHead) -> tuple[VLoad, list[PRow]]:
              for i, (c, pr) in enumerate(zip(h.cols, h.probs))])
 
 
-def _pack(p: SpmmParams, row) -> int:
-    m = (1 << p.data_width) - 1
-    return sum((int(x) & m) << (i * p.data_width)
-               for i, x in enumerate(np.asarray(row, dtype=np.int64).tolist()))
-
-
-def _unpack(p: SpmmParams, word: int) -> np.ndarray:
-    w = p.data_width
-    v = np.array([(word >> (i * w)) & ((1 << w) - 1) for i in range(p.head_dim)],
-                 dtype=np.int64)
-    return np.where(v >= 1 << (w - 1), v - (1 << w), v)
-
-
 def encode_v(p: SpmmParams, t: VLoad) -> list[Beat]:
     """Value row j on beat j (element i at bits [i*w, (i+1)*w)); tlast on the last; tuser =
     scale | shift << scale_width (sampled on tlast)."""
@@ -401,12 +396,12 @@ def encode_v(p: SpmmParams, t: VLoad) -> list[Beat]:
     if not 0 <= t.shift <= p.max_shift:
         raise ValueError(f"spmm: shift must be in [0, {p.max_shift}] (got {t.shift})")
     user = int(t.scale) | (int(t.shift) << p.scale_width)
-    return [(_pack(p, row), j == v.shape[0] - 1, user) for j, row in enumerate(v)]
+    return [(w, j == v.shape[0] - 1, user) for j, w in enumerate(pack_rows(v, p.data_width))]
 
 
 def decode_v(p: SpmmParams, beats: list[Beat]) -> VLoad:
     user = beats[-1][2]
-    return VLoad(np.stack([_unpack(p, d) for d, _, _ in beats]),
+    return VLoad(unpack_rows([d for d, _, _ in beats], p.head_dim, p.data_width),
                  user & ((1 << p.scale_width) - 1), user >> p.scale_width)
 
 
@@ -433,7 +428,7 @@ def decode_p(p: SpmmParams, beats: list[Beat]) -> PRow:
 
 def decode_out(p: SpmmParams, beats: list[Beat]) -> np.ndarray:
     """One output beat: the requantised row O[i, :] (d signed data_width elements)."""
-    return np.stack([_unpack(p, d) for d, _, _ in beats])
+    return unpack_rows([d for d, _, _ in beats], p.head_dim, p.data_width)
 
 
 def row_out(p: SpmmParams, t: VLoad, r: PRow) -> np.ndarray:

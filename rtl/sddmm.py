@@ -37,7 +37,7 @@ mask beat.
 from myhdl import ConcatSignal, Signal, always, always_comb, always_seq, block, concat, intbv
 
 from models.sddmm import SddmmParams
-from rtl.common.array import gemm_requant
+from rtl.common.array import RequantShape, gemm_requant
 from rtl.common.prims import axis, clk_rst, signed_sig, unsigned_sig
 
 PARAMS = SddmmParams
@@ -112,14 +112,6 @@ def sddmm_tree(leaves, root):
     return insts
 
 
-class _RequantShape:
-    """What rtl.common.array.gemm_requant reads of a params object."""
-
-    def __init__(self, p: SddmmParams, acc_width: int):
-        self.out_width, self.requant = p.score_width, True
-        self.acc_width, self.scale_width = acc_width, p.scale_width
-
-
 @block
 def sddmm(clk, rst, s_axis_k_tdata, s_axis_k_tvalid, s_axis_k_tready, s_axis_k_tlast,
           s_axis_k_tuser, s_axis_q_tdata, s_axis_q_tvalid, s_axis_q_tready, s_axis_q_tuser,
@@ -149,7 +141,8 @@ def sddmm(clk, rst, s_axis_k_tdata, s_axis_k_tvalid, s_axis_k_tready, s_axis_k_t
     else:
         acc = signed_sig(tree_width(2 * w, d))
         insts.append(sddmm_tree(prods, acc))
-    insts.append(gemm_requant(acc, scale_r, shift_r, no_relu, score, _RequantShape(p, len(acc))))
+    shape = RequantShape(p.score_width, len(acc), p.scale_width)
+    insts.append(gemm_requant(acc, scale_r, shift_r, no_relu, score, shape))
 
     @always_comb
     def handshakes():

@@ -32,7 +32,7 @@ a row's output leaves the cycle after its last P beat.
 from myhdl import ConcatSignal, Signal, always, always_comb, always_seq, block, intbv
 
 from models.spmm import SpmmParams
-from rtl.common.array import gemm_requant
+from rtl.common.array import RequantShape, gemm_requant
 from rtl.common.prims import axis, clk_rst, signed_sig, unsigned_sig
 
 PARAMS = SpmmParams
@@ -43,14 +43,6 @@ def ports(p: SpmmParams) -> dict:
             **axis("s_axis_v", p.row_width, p.scale_width + p.shift_width),
             **axis("s_axis_p", p.col_width + p.prob_width, 2),
             **axis("m_axis_o", p.row_width, last=False)}
-
-
-class _RequantShape:
-    """What rtl.common.array.gemm_requant reads of a params object."""
-
-    def __init__(self, p: SpmmParams):
-        self.out_width, self.requant = p.data_width, True
-        self.acc_width, self.scale_width = p.acc_width, p.scale_width
 
 
 @block
@@ -98,7 +90,7 @@ def spmm(clk, rst, s_axis_v_tdata, s_axis_v_tvalid, s_axis_v_tready, s_axis_v_tl
     prob_s = signed_sig(pw + 1)
     vword = unsigned_sig(p.row_width)
     no_relu = Signal(bool(0))  # never driven: outputs have no ReLU
-    shape = _RequantShape(p)
+    shape = RequantShape(p.data_width, p.acc_width, p.scale_width)
     insts = []
     ys = [unsigned_sig(w) for _ in range(d)]
     for i in range(d):

@@ -93,6 +93,16 @@ def gemm_obuf_cell(clk, rst, load, shift, d_load, d_shift, q, last_row):
     return seq
 
 
+class RequantShape:
+    """The widths :func:`gemm_requant` reads of a params object, for blocks whose params are
+    not a GemmParams (sddmm, spmm: always requantising, no ReLU)."""
+
+    requant = True
+
+    def __init__(self, out_width: int, acc_width: int, scale_width: int):
+        self.out_width, self.acc_width, self.scale_width = out_width, acc_width, scale_width
+
+
 @block
 def gemm_requant(acc, scale, shift, relu, y_bits, p):
     """Per-column output stage: ``saturate(round_shift(acc * scale, shift))`` then ReLU.
