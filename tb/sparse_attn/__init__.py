@@ -1,0 +1,1 @@
+"""Testbench of the composed sparse attention head (SDDMM -> softmax -> SpMM on chip)."""
