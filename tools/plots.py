@@ -117,3 +117,24 @@ def write_rows(rows: list[dict], path_stem: Path) -> tuple[Path, Path]:
         w.writeheader()
         w.writerows(rows)
     return js, cs
+
+
+def attn_speedup(heads: list[dict], layers: list[dict], tag: str) -> Path:
+    """Measured speed-up of sparse over dense attention per DeiT-Tiny layer (each head a
+    point, each layer's three heads together a line) against the ideal n**2 / nnz."""
+    fig, ax = _figure()
+    for h in sorted({r["head"] for r in heads}):
+        pts = [r for r in heads if r["head"] == h]
+        ax.scatter([r["layer"] for r in pts], [r["speedup"] for r in pts], s=14,
+                   label=f"head {h}, measured")
+        ax.scatter([r["layer"] for r in pts], [r["ideal_speedup"] for r in pts], s=30,
+                   marker="_", color="grey")
+    ax.plot([r["layer"] for r in layers], [r["speedup"] for r in layers], "k-",
+            label="whole layer, measured")
+    ax.plot([r["layer"] for r in layers], [r["ideal_speedup"] for r in layers], "k:",
+            label="whole layer, ideal n²/nnz (formula)")
+    ax.set_xlabel("DeiT-Tiny layer")
+    ax.set_ylabel("speed-up over dense attention (same PEs)")
+    ax.set_yscale("log")
+    return _save(fig, ax, f"sparse_attn {tag}: RTL cycles (Verilator fast mode), real masks; "
+                 "grey ticks: per-head ideal", "attn_speedup", 7)

@@ -4,6 +4,8 @@ seeded generator."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from models.attn_mask import deit_rows, load_deit_masks
@@ -29,21 +31,33 @@ N_BACK_TO_BACK = 8
 N_CYCLE_QUERIES = 24  # per cycle_scale(): real DeiT rows of every length, back to back
 N_DEIT_QUERIES = 8  # real-mask rows per random-row test (of 197)
 DEIT_HEAD = (5, 1)  # (layer, head) of the whole real head in DeitHeadTest: 197 x 197
+DEIT_LAYER = 1  # the real layer of DeitLayerTest (its heads keep 589, 1339, 785 of 197**2)
+HEADS_ENV = "ZS_ATTN_HEADS"  # DeitLayerTest's heads: "layer:head,..." (default DEIT_LAYER's)
+DENSE_ENV = "ZS_ATTN_DENSE"  # "1": the same heads with every key kept (the dense baseline)
+MINILM_ENV = "ZS_MINILM_HEADS"  # MinilmTest's fixture heads: "all" or "0,3,..." (default 0)
+MINILM_MASK_ENV = "ZS_MINILM_MASK"  # "sparse" (default), "dense" or "both"
+MINILM_MASKS = {"sparse": (True,), "dense": (False,), "both": (True, False)}
 
 
 class HeadSequence(VirtualSeq):
-    """Sends what :meth:`heads` yields: per head the K and V loads, then Q and mask rows
-    forked."""
+    """Sends what :meth:`heads` yields on the four streams at once, each stream in head
+    order: the block itself decides when it takes the next head's K (after the SDDMM's last
+    row of the head before) and V (after the SpMM's), as in fast mode, where every stream
+    replays on its own -- so both modes see the same timing and the same cycle count."""
 
     def heads(self, p: SparseAttnParams, rng):
         raise NotImplementedError(f"{type(self).__name__} must define heads(p, rng)")
 
     async def body(self):
         b = self.bench
+        per = {K_PREFIX: [], V_PREFIX: [], Q_PREFIX: [], M_PREFIX: []}
         for h in self.heads(b.p, b.rng):
             k, v, qs, ms = head_txns(b.p, h)
-            await self.fork({K_PREFIX: [k], V_PREFIX: [v]})
-            await self.fork({Q_PREFIX: qs, M_PREFIX: ms})
+            per[K_PREFIX].append(k)
+            per[V_PREFIX].append(v)
+            per[Q_PREFIX] += qs
+            per[M_PREFIX] += ms
+        await self.fork(per)
 
 
 class RandomHeadsSeq(HeadSequence):
@@ -155,3 +169,70 @@ class CycleSeq(HeadSequence):
         mask[0, :] = False
         mask[1, :] = True
         yield random_head(p, rng, n_q, mask.shape[1], mask=mask)
+
+
+def bench_heads() -> tuple[list[tuple[int, int]], bool]:
+    """The (layer, head) list and the dense flag of DeitLayerTest (HEADS_ENV, DENSE_ENV)."""
+    spec = os.environ.get(HEADS_ENV, "")
+    heads = [(DEIT_LAYER, h) for h in range(3)]
+    if spec:
+        try:
+            heads = [tuple(int(x) for x in item.split(":")) for item in spec.split(",")]
+        except ValueError:
+            raise ValueError(f"{HEADS_ENV} must be 'layer:head,...' (got {spec!r})") from None
+    shape = load_deit_masks().shape
+    for layer, head in heads:
+        if not (0 <= layer < shape[0] and 0 <= head < shape[1]):
+            raise ValueError(f"{HEADS_ENV}: no DeiT-Tiny head {layer}:{head} (layers 0.."
+                             f"{shape[0] - 1}, heads 0..{shape[1] - 1})")
+    return heads, os.environ.get(DENSE_ENV, "") == "1"
+
+
+class DeitLayerSeq(HeadSequence):
+    """Whole real DeiT-Tiny heads back to back (default: the three heads of DEIT_LAYER, i.e.
+    one layer, 3 x 197 queries), random Q/K/V; with DENSE_ENV=1 every key is kept (the dense
+    attention baseline on the same engines). The benchmark (tools/attn_bench.py) sets both."""
+
+    def heads(self, p: SparseAttnParams, rng):
+        masks = load_deit_masks()
+        heads, dense = bench_heads()
+        for layer, head in heads:
+            mask = masks[layer, head][:, :p.max_keys]
+            if dense:
+                mask = np.ones_like(mask)
+            yield random_head(p, rng, mask.shape[0], mask.shape[1], mask=mask)
+
+
+def minilm_choice(n_heads: int) -> tuple[list[int], tuple[bool, ...]]:
+    """MinilmTest's fixture heads and masks (MINILM_ENV, MINILM_MASK_ENV)."""
+    spec = os.environ.get(MINILM_ENV, "0")
+    try:
+        idx = list(range(n_heads)) if spec == "all" else [int(x) for x in spec.split(",")]
+    except ValueError:
+        raise ValueError(f"{MINILM_ENV} must be 'all' or a list like '0,3' (got {spec!r})") \
+            from None
+    if any(not 0 <= i < n_heads for i in idx):
+        raise ValueError(f"{MINILM_ENV}: the fixture has heads 0..{n_heads - 1} (got {spec!r})")
+    kind = os.environ.get(MINILM_MASK_ENV, "sparse")
+    if kind not in MINILM_MASKS:
+        raise ValueError(f"{MINILM_MASK_ENV} must be one of {', '.join(MINILM_MASKS)} "
+                         f"(got {kind!r})")
+    return idx, MINILM_MASKS[kind]
+
+
+class MinilmSeq(HeadSequence):
+    """Real activations: MiniLM-L6 heads of the committed fixture (data/minilm_heads: layer 3,
+    the Gettysburg Address, INT8 Q/K/V with their requantisations) with their DeiT masks
+    and/or every key kept (models.minilm.sparse_attn_head: exactly the fixture's arithmetic on
+    configs that fit it, cropped to the config's sizes otherwise). Default: head 0, sparse
+    mask; `make minilm-rtl` runs all 12 heads with both masks."""
+
+    def heads(self, p: SparseAttnParams, rng):
+        from models.minilm import load_minilm_heads, sparse_attn_head
+
+        mh = load_minilm_heads()
+        masks = load_deit_masks()
+        idx, kinds = minilm_choice(mh.n_heads)
+        for i in idx:
+            for sparse in kinds:
+                yield sparse_attn_head(p, mh, i, sparse, masks)

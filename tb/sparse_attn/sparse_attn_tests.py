@@ -13,9 +13,11 @@ from tb.sparse_attn.sequences import (
     BackToBackSeq,
     CycleSeq,
     DeitHeadSeq,
+    DeitLayerSeq,
     DeitMaskSeq,
     ExtremesSeq,
     MaskShapesSeq,
+    MinilmSeq,
     RandomHeadsSeq,
 )
 
@@ -27,4 +29,7 @@ test_class(globals(), SparseAttnTest, "DeitMaskTest", DeitMaskSeq)
 test_class(globals(), SparseAttnTest, "DeitHeadTest", DeitHeadSeq)
 test_class(globals(), SparseAttnTest, "CycleTest", CycleSeq, CycleCheckTest,
            doc=CycleCheckTest.__doc__)
+test_class(globals(), SparseAttnTest, "MinilmTest", MinilmSeq)
+test_class(globals(), SparseAttnTest, "DeitLayerTest", DeitLayerSeq, CycleCheckTest,
+           doc=DeitLayerSeq.__doc__ + "\n\n" + CycleCheckTest.__doc__)
 stall_matrix(globals(), RandomTest)

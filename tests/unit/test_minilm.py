@@ -216,3 +216,33 @@ def test_install_pins_match_pyproject_extra():
     with open(M.ROOT / "pyproject.toml", "rb") as f:
         real = tomllib.load(f)["project"]["optional-dependencies"]["real"]
     assert sorted(real) == sorted(M.INSTALL_CMD.split("--no-deps ")[1].split())
+
+
+def test_fixture_heads_through_the_composed_model_equal_the_stored_outputs():
+    """models.sparse_attn on the typical config (d = 64, zero-padded from 32) gives exactly the
+    fixture's stored outputs in columns 0..31 and zeros above, for every head and both masks:
+    what the RTL is compared with in MinilmTest is the fixture's pipeline."""
+    from models.attn_mask import load_deit_masks
+    from models.sparse_attn import CONFIGS, attn_ref
+
+    p = CONFIGS["typical"]
+    assert M.fits_exactly(p) and not M.fits_exactly(CONFIGS["non_pow2"])
+    mh = M.load_minilm_heads()
+    masks = load_deit_masks()
+    for i in range(mh.n_heads):
+        for sparse, want in ((True, mh.out_sparse[i]), (False, mh.out_dense[i])):
+            out = attn_ref(p, M.sparse_attn_head(p, mh, i, sparse, masks))
+            assert np.array_equal(out[:, :M.HEAD_DIM], want), (i, sparse)
+            assert not out[:, M.HEAD_DIM:].any()
+
+
+def test_fixture_heads_fit_every_sparse_attn_config():
+    from models.attn_mask import load_deit_masks
+    from models.sparse_attn import CONFIGS, attn_ref, head_txns
+
+    mh = M.load_minilm_heads()
+    masks = load_deit_masks()
+    for p in CONFIGS.values():
+        h = M.sparse_attn_head(p, mh, 0, True, masks)
+        head_txns(p, h)  # every engine's rules hold
+        assert attn_ref(p, h).shape == (min(M.SEQ_LEN, p.max_keys), p.head_dim)
