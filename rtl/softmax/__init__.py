@@ -44,11 +44,13 @@ The block expects well-formed rows (the encoder refuses others): at most ``max_l
 EMPTY only on a one-beat row. A longer row is cut into rows of ``max_len`` (never written past
 a row's sum width, never a hang).
 
-Latency (no stalls): a row's first probability leaves ``n + SUM_PIPE + RECIP_PIPE + EMIT_PIPE
-+ 2`` cycles after its first score is accepted when the passes are free (``n`` to load it,
-``n - 1`` more to sum it ... exactly: :func:`models.softmax.row_times`).
-Throughput: one slot per cycle in every pass, no cycle between rows: ``sum(max(n, 1))``
-cycles for a stream of rows plus a constant fill.
+Latency (no stalls, the passes free): a row of ``n`` scores accepted on edges 0 .. n-1 is
+summed on edges n .. 2n-1, its reciprocal is written on edge 2n - 1 + SUM_PIPE + RECIP_PIPE,
+its slots are emitted from the next edge and its last probability leaves in cycle
+``2n + RING_SLACK + EMIT_PIPE + 1`` (25 cycles for n = 5 on typical; exact for any stream:
+:func:`models.softmax.row_times`).
+Throughput: one slot per cycle in every pass and no cycle between rows: a stream of rows takes
+``sum(max(n, 1))`` cycles plus a constant fill.
 
 The package, one module a seam of the design: :mod:`~rtl.softmax.interface` (``PARAMS``,
 :func:`ports`, index widths), :mod:`~rtl.softmax.exp_unit` (the exponential),

@@ -223,7 +223,7 @@ def softmax(clk, rst, s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast, 
         elif e_end and not r_v:
             ready_rows.next = ready_rows - 1
 
-    # -- storage: score, last-of-row and EMPTY flags per slot, (max, r1, shx) per row --------------------------
+    # -- storage: score, last-of-row and EMPTY flags per slot; (max, r1, shx) per row -----
     insts += [counts,
               ring_mem(clk, accept, wp, x_in, sp, sx, ep, ex, C),
               ring_mem(clk, accept, wp, last_eff, sp, s_last, ep, e_last, C),

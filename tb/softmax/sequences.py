@@ -14,6 +14,13 @@ EMPTY_SHARE = 0.1  # random rows that are all masked
 N_BACK_TO_BACK = 24  # short rows in a row: the back is busy when the front finishes
 BACK_TO_BACK_LEN_MAX = 3
 N_CYCLE_ROWS = 24  # per cycle_scale(): rows of every length, back to back
+#: the streaming mix, repeated: short rows right after long ones (a fixed-bank unit runs such
+#: a mix at the pace of its longer rows), an empty row among them
+STREAM_PATTERN = (1, "max", 1, 2, 0, "max")
+N_STREAM_ROWS = 36  # per cycle_scale(): six times the pattern
+#: scores per cycle the streaming mix must reach (the model gives 0.63 on min, 0.81-0.85 on
+#: the others, the fill included; the two-bank unit it replaced reached 0.22-0.33)
+STREAM_MIN_UTILISATION = 0.6
 N_LEVIT_ROWS = 32  # real rows per test (of 768 / 1568 in the files)
 #: LeViT map per row length: the 16-key maps (dpt2) fit the typical unit, the 49-key maps
 #: (dpt1) the max one; a unit shorter than the map keeps each row's largest max_len entries
@@ -94,6 +101,17 @@ class CycleSeq(TxnSequence):
     def txns(self, p: SoftmaxParams, rng):
         for _ in range(N_CYCLE_ROWS * cycle_scale()):
             n = int(rng.integers(0, p.max_len + 1))
+            yield random_row(p, rng, n) if n else empty()
+
+
+class StreamingMixSeq(TxnSequence):
+    """Alternating short and long rows back to back (1, max_len, 1, 2, empty, max_len, ...):
+    the unit must take one score per cycle whatever the mix (the cycle-model check)."""
+
+    def txns(self, p: SoftmaxParams, rng):
+        for i in range(N_STREAM_ROWS * cycle_scale()):
+            n = STREAM_PATTERN[i % len(STREAM_PATTERN)]
+            n = p.max_len if n == "max" else min(n, p.max_len)
             yield random_row(p, rng, n) if n else empty()
 
 
