@@ -63,8 +63,8 @@ from rtl.softmax.exp_unit import softmax_exp
 from rtl.softmax.interface import PARAMS, ports
 from rtl.softmax.output import softmax_prod, softmax_round
 from rtl.softmax.recip import lead_pair, lead_step, softmax_recip
-from rtl.softmax.ring import ring_mem, ring_mem1
+from rtl.softmax.ring import mem_1r, mem_2r
 from rtl.softmax.top import softmax
 
-__all__ = ["PARAMS", "lead_pair", "lead_step", "ports", "ring_mem", "ring_mem1", "softmax",
+__all__ = ["PARAMS", "lead_pair", "lead_step", "mem_1r", "mem_2r", "ports", "softmax",
            "softmax_exp", "softmax_prod", "softmax_recip", "softmax_round"]

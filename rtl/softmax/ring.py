@@ -8,7 +8,7 @@ from rtl.common.prims import sig_like
 
 
 @block
-def ring_mem(clk, we, waddr, din, ra, qa, rb, qb, depth: int):
+def mem_2r(clk, we, waddr, din, ra, qa, rb, qb, depth: int):
     """``mem[waddr] <= din`` when ``we``; ``qa = mem[ra]``, ``qb = mem[rb]``."""
     mem = [sig_like(din) for _ in range(depth)]
 
@@ -29,7 +29,7 @@ def ring_mem(clk, we, waddr, din, ra, qa, rb, qb, depth: int):
 
 
 @block
-def ring_mem1(clk, we, waddr, din, ra, qa, depth: int):
+def mem_1r(clk, we, waddr, din, ra, qa, depth: int):
     """``mem[waddr] <= din`` when ``we``; ``qa = mem[ra]``."""
     mem = [sig_like(din) for _ in range(depth)]
 

@@ -9,7 +9,7 @@ from rtl.softmax.exp_unit import softmax_exp
 from rtl.softmax.interface import shx_width, slot_count, slot_index
 from rtl.softmax.output import hi_width, softmax_prod, softmax_round
 from rtl.softmax.recip import softmax_recip
-from rtl.softmax.ring import ring_mem, ring_mem1
+from rtl.softmax.ring import mem_1r, mem_2r
 
 
 @block
@@ -70,7 +70,10 @@ def softmax(clk, rst, s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast, 
 
     # -- sum pass: reads slot sp of row msp once the row is loaded, accumulates 2**(x - max) --
     sp, msp = slot_index(p), slot_index(p)
-    loaded = slot_count(p)  # rows loaded, not yet wholly issued to the sum pass
+    # rows loaded, not yet wholly issued to the sum pass: at most max_len + 1 (the sum pass
+    # never stalls, so the slots written and not yet summed never grow while it is busy, and
+    # it is idle only while at most one row, of <= max_len slots, is loading)
+    loaded = Signal(intbv(0, min=0, max=N + 2))
     sx, smax = signed_sig(w), signed_sig(w)
     s_last = Signal(bool(0))  # the slot is its row's last
     s_go, s_end = Signal(bool(0)), Signal(bool(0))
@@ -225,10 +228,10 @@ def softmax(clk, rst, s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast, 
 
     # -- storage: score, last-of-row and EMPTY flags per slot; (max, r1, shx) per row -----
     insts += [counts,
-              ring_mem(clk, accept, wp, x_in, sp, sx, ep, ex, C),
-              ring_mem(clk, accept, wp, last_eff, sp, s_last, ep, e_last, C),
-              ring_mem1(clk, accept, wp, empty_in, ep, e_emp, C),
-              ring_mem(clk, row_end, mwp, max_next, msp, smax, mep, emax, C),
-              ring_mem1(clk, r_v, mrp, r1, mep, er1, C),
-              ring_mem1(clk, r_v, mrp, shx, mep, eshx, C)]
+              mem_2r(clk, accept, wp, x_in, sp, sx, ep, ex, C),
+              mem_2r(clk, accept, wp, last_eff, sp, s_last, ep, e_last, C),
+              mem_1r(clk, accept, wp, empty_in, ep, e_emp, C),
+              mem_2r(clk, row_end, mwp, max_next, msp, smax, mep, emax, C),
+              mem_1r(clk, r_v, mrp, r1, mep, er1, C),
+              mem_1r(clk, r_v, mrp, shx, mep, eshx, C)]
     return insts
