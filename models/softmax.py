@@ -47,6 +47,21 @@ MAX_LEN = 256
 MAX_LUT_BITS = 8
 #: Widest output probability: products stay within int64 for every legal config.
 MAX_PROB_WIDTH = 16
+#: Pipeline depths of the streaming RTL (rtl/softmax/), in clock edges; the cycle model
+#: (:func:`slot_times`) and the RTL share them.
+#: sum pass: ring read register, exponential register; the row sum is registered the edge after
+SUM_PIPE = 2
+#: reciprocal: leading one, justify + LUT, first Newton product, second product (written into
+#: the row's metadata on the 4th edge after the row sum)
+RECIP_PIPE = 4
+#: emit pass: ring read register, exponential register, product register, output register
+EMIT_PIPE = 3
+#: ring slots beyond 2 max_len that make a row mix stall-free: a score waits in the ring for its
+#: row to load (up to max_len edges), to be summed (up to max_len), for the sum and reciprocal
+#: pipelines and for the edge on which the emit pass may read the reciprocal
+RING_SLACK = SUM_PIPE + RECIP_PIPE + 1
+#: Largest ring: two longest rows plus the slack, with room for a deeper ring at MAX_LEN
+MAX_RING_DEPTH = 4 * MAX_LEN
 EMPTY = 1  # tuser bit 0 on both streams: the row has no kept score
 
 
@@ -62,12 +77,15 @@ class SoftmaxParams(BlockParams):
     max_len     -- most kept scores in one row (row buffer depth per bank)
     recip_bits  -- fraction bits of the normalised sum that address the reciprocal LUT (R)
     norm_bits   -- fraction bits of the normalised sum and of the reciprocal (Q >= 2R + 3)
+    ring_depth  -- score ring capacity in slots (one per kept score, one per empty row); 0
+                   (default) means ``2 max_len + RING_SLACK``, the least with which no mix of
+                   row lengths ever stalls the input; at least ``max_len`` (a row must fit)
     """
 
     BLOCK = "softmax"
     TAG_FIELDS = (("w", "in_width"), ("f", "frac_bits"), ("l", "lut_bits"), ("e", "exp_bits"),
                   ("p", "prob_width"), ("n", "max_len"), ("r", "recip_bits"),
-                  ("q", "norm_bits"))
+                  ("q", "norm_bits"), ("c", "ring_slots"))
 
     in_width: int = 16
     frac_bits: int = 8
@@ -77,6 +95,7 @@ class SoftmaxParams(BlockParams):
     max_len: int = 16
     recip_bits: int = 6
     norm_bits: int = 16
+    ring_depth: int = 0
 
     def validate(self) -> None:
         self.require_range("in_width", 2, 24)
@@ -93,6 +112,15 @@ class SoftmaxParams(BlockParams):
                      "norm_bits + exp_bits must exceed prob_width (the output shift is "
                      "norm_bits + exp_bits - prob_width at least)",
                      self.norm_bits + self.exp_bits)
+        if self.ring_depth:
+            # a row's slots must all fit, or its last slot could never be written (the row
+            # would never be summed and the ring never drain)
+            self.require_range("ring_depth", self.max_len, MAX_RING_DEPTH)
+
+    @property
+    def ring_slots(self) -> int:
+        """Score ring capacity: ``ring_depth``, or ``2 max_len + RING_SLACK`` when it is 0."""
+        return self.ring_depth or 2 * self.max_len + RING_SLACK
 
     # -- derived widths -------------------------------------------------------------------
     @property
@@ -278,7 +306,7 @@ def error_bound(p: SoftmaxParams, probs: np.ndarray) -> np.ndarray:
     return 0.5 + sat + 1.01 * lsb * (probs * rel + absolute)
 
 
-# -- stream format (see rtl/softmax.py for the port table) --------------------------------------
+# -- stream format (see rtl/softmax/ for the port table) --------------------------------------
 Beat = tuple[int, bool, int]
 
 
@@ -314,29 +342,51 @@ def decode_out(p: SoftmaxParams, beats: list[Beat]) -> dict:
 
 
 # -- cycles ---------------------------------------------------------------------------------------
+def slot_times(p: SoftmaxParams, lens: list[int]) -> list[tuple[int, int, int]]:
+    """Per ring slot (one per kept score, one per empty row, in stream order) the edges of
+    ``(load, sum issue, emit issue)`` with no stalls, counted from the first input handshake at
+    edge 0 (see rtl/softmax/). With ``C = ring_slots``, slot ``k`` of row ``r``:
+
+    * load ``L[k] = max(L[k-1] + 1, E[k-C] + 1)``: one beat per edge while the ring has room
+      (``s_axis_tready`` is ``count < C``, a slot is freed on the edge the emit pass reads it);
+    * sum issue ``S[k] = S[k-1] + 1``, or for the row's first slot
+      ``max(S[k-1] + 1, L[last slot of r] + 1)``: a row is summed once it is loaded (its max is
+      known), back to back with the previous row;
+    * emit issue ``E[k] = E[k-1] + 1``, or for the row's first slot
+      ``max(E[k-1] + 1, S[last slot of r] + RING_SLACK)``: the row sum is registered
+      ``SUM_PIPE`` edges after its last slot, the reciprocal written ``RECIP_PIPE`` edges later,
+      and read on the next edge.
+
+    No per-row cycle: every pass moves from one row to the next without a bubble."""
+    c = p.ring_slots
+    out: list[tuple[int, int, int]] = []
+    prev = (-1, -1, -1)
+    for n in lens:
+        k0 = len(out)
+        slots = max(n, 1)
+        loads = []
+        lo = prev[0]
+        for i in range(slots):
+            j = k0 + i - c  # the slot that must have left the ring first (an earlier row)
+            lo = max(lo + 1, out[j][2] + 1 if j >= 0 else 0)
+            loads.append(lo)
+        s0 = max(prev[1] + 1, loads[-1] + 1)
+        e0 = max(prev[2] + 1, s0 + slots - 1 + RING_SLACK)
+        out += [(loads[i], s0 + i, e0 + i) for i in range(slots)]
+        prev = out[-1]
+    return out
+
+
 def row_times(p: SoftmaxParams, lens: list[int]) -> list[tuple[int, int, int]]:
     """Per row ``(first input edge, last input edge, last output-register load edge)`` with no
-    stalls, edges counted from the first input handshake at edge 0 (see rtl/softmax.py).
-
-    The front loads a row into one of two banks, one beat per edge (an empty row is one beat);
-    it may start row r once row r-1 is in and bank r mod 2 is free again, i.e. the edge after
-    row r-2's last output load. The back sees a full bank the edge after its tlast (IDLE edge
-    ``B``), sums the row (``n`` edges), computes the reciprocal (1 edge) and loads the ``n``
-    outputs into the output register (one per edge with a ready sink): last load at
-    ``B + 2n + 1``; an empty row has no sum or reciprocal: its one load is at ``B + 1``. It
-    returns to IDLE the edge after the last load."""
-    out = []
-    back_free = 0
-    for r, n in enumerate(lens):
-        beats = max(n, 1)
-        f = 0 if r == 0 else out[-1][1] + 1
-        if r >= 2:
-            f = max(f, out[r - 2][2] + 1)
-        last_in = f + beats - 1
-        b = max(last_in + 1, back_free)
-        last_load = b + 1 if n == 0 else b + 2 * n + 1
-        back_free = last_load + 1
-        out.append((f, last_in, last_load))
+    stalls (from :func:`slot_times`): the output register loads a slot ``EMIT_PIPE`` edges
+    after the emit pass reads it."""
+    st = slot_times(p, lens)
+    out, k = [], 0
+    for n in lens:
+        slots = max(n, 1)
+        out.append((st[k][0], st[k + slots - 1][0], st[k + slots - 1][2] + EMIT_PIPE))
+        k += slots
     return out
 
 
@@ -349,10 +399,11 @@ def expected_cycles(p: SoftmaxParams, rows: list[SoftmaxRow]) -> int:
 
 
 def output_latency(p: SoftmaxParams) -> int:
-    """Longest no-stall time from a row's last input beat to its last output beat: the back may
-    still be busy with the previous full row (2 max_len + 2), then this row's IDLE, sum,
-    reciprocal and loads (2 max_len + 2) and the output handshake."""
-    return 4 * p.max_len + 5
+    """Longest no-stall time from a row's last input beat to its last output beat: the ring
+    ahead of it holds at most ``ring_slots`` slots, emitted one per edge once the pipelines are
+    full (a row's max_len slots summed, the reciprocal, ``RING_SLACK``), then this row's own
+    ``max_len`` slots, the output pipeline and the output handshake."""
+    return p.ring_slots + 2 * p.max_len + RING_SLACK + EMIT_PIPE + 2
 
 
 # -- stimulus helpers ------------------------------------------------------------------------------
@@ -383,7 +434,8 @@ def from_probs(p: SoftmaxParams, probs: np.ndarray) -> SoftmaxRow:
 __all__ = ["EMPTY", "ParamError", "SoftmaxParams", "SoftmaxRow", "check_row", "decode_out",
            "decode_row", "encode_row", "error_bound", "exp2_neg", "exp_lut", "expected_cycles",
            "from_probs", "output_latency", "random_row", "recip_error", "recip_lut",
-           "reciprocal", "row_times", "softmax_float", "softmax_ref"]
+           "reciprocal", "row_times", "slot_times", "softmax_float", "softmax_ref",
+           "EMIT_PIPE", "RECIP_PIPE", "RING_SLACK", "SUM_PIPE"]
 
 
 #: named corners (models/configs.py collects them)

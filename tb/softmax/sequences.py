@@ -14,6 +14,18 @@ EMPTY_SHARE = 0.1  # random rows that are all masked
 N_BACK_TO_BACK = 24  # short rows in a row: the back is busy when the front finishes
 BACK_TO_BACK_LEN_MAX = 3
 N_CYCLE_ROWS = 24  # per cycle_scale(): rows of every length, back to back
+#: the streaming mix, repeated: short rows right after long ones (a fixed-bank unit runs such
+#: a mix at the pace of its longer rows), an empty row among them
+STREAM_PATTERN = (1, "max", 1, 2, 0, "max")
+N_STREAM_ROWS = 36  # per cycle_scale(): six times the pattern
+#: then one long row and this many more one-score rows than max_len: they load while the long
+#: row is summed and wait for the sum pass (up to max_len rows loaded ahead of it)
+STREAM_SHORT_RUN_EXTRA = 4
+#: rows of the ring-full test, in ring capacities: one-score and empty rows, many more than fit
+RING_FULL_ROWS_PER_SLOT = 3
+#: scores per cycle the streaming mix must reach (the model gives 0.63 on min, 0.81-0.85 on
+#: the others, the fill included; the two-bank unit it replaced reached 0.22-0.33)
+STREAM_MIN_UTILISATION = 0.6
 N_LEVIT_ROWS = 32  # real rows per test (of 768 / 1568 in the files)
 #: LeViT map per row length: the 16-key maps (dpt2) fit the typical unit, the 49-key maps
 #: (dpt1) the max one; a unit shorter than the map keeps each row's largest max_len entries
@@ -95,6 +107,51 @@ class CycleSeq(TxnSequence):
         for _ in range(N_CYCLE_ROWS * cycle_scale()):
             n = int(rng.integers(0, p.max_len + 1))
             yield random_row(p, rng, n) if n else empty()
+
+
+class StreamingMixSeq(TxnSequence):
+    """Alternating short and long rows back to back (1, max_len, 1, 2, empty, max_len, ...),
+    then a long row followed by a run of one-score rows: the unit must take one score per
+    cycle whatever the mix (the cycle-model check)."""
+
+    def txns(self, p: SoftmaxParams, rng):
+        for i in range(N_STREAM_ROWS * cycle_scale()):
+            n = STREAM_PATTERN[i % len(STREAM_PATTERN)]
+            n = p.max_len if n == "max" else min(n, p.max_len)
+            yield random_row(p, rng, n) if n else empty()
+        yield random_row(p, rng, p.max_len)
+        for _ in range(p.max_len + STREAM_SHORT_RUN_EXTRA):
+            yield random_row(p, rng, 1)
+
+
+class RingFullSeq(TxnSequence):
+    """One-score and empty rows, alternating, three ring capacities of them into a sink that
+    stops: the ring fills (one slot per row), the input waits, every slot holds both kinds."""
+
+    def txns(self, p: SoftmaxParams, rng):
+        for i in range(RING_FULL_ROWS_PER_SLOT * p.ring_slots):
+            yield random_row(p, rng, 1) if i % 2 else empty()
+
+
+def shift_lengths(p: SoftmaxParams) -> list[int]:
+    """Row lengths whose tied rows give every output shift: n equal scores sum to exactly
+    n 2**E, so shx = floor(log2 n): 1, 2, 4, ... and max_len."""
+    return sorted({1 << k for k in range(p.max_len.bit_length()) if 1 << k <= p.max_len}
+                  | {p.max_len})
+
+
+class ShiftSweepSeq(TxnSequence):
+    """Tied rows walking every output shift (lengths 1, 2, 4, ..., max_len), one round more
+    than the ring has metadata entries: row r lands in entry r mod ring_slots, so every entry
+    holds every shift in turn and moves from each to the next (when the two counts are
+    coprime: 5 and 39 on typical)."""
+
+    def txns(self, p: SoftmaxParams, rng):
+        lens = shift_lengths(p)
+        for i in range((len(lens) + 1) * p.ring_slots):
+            n = lens[i % len(lens)]
+            yield SoftmaxRow(np.full(n, int(rng.integers(smin(p.in_width), smax(p.in_width) + 1)),
+                                     dtype=np.int64))
 
 
 def levit_rows(p: SoftmaxParams, rng, count: int):

@@ -155,10 +155,79 @@ def test_bad_params_are_refused(kw, rule):
         sm.SoftmaxParams(**kw)
 
 
-def test_cycle_model_of_one_row_and_of_a_back_bound_stream():
+def test_cycle_model_of_one_row():
     p = CONFIGS["softmax"]["typical"]
     row = sm.SoftmaxRow(np.arange(5))
-    # 5 beats (edges 0-4), IDLE 5, sum 6-10, reciprocal 11, loads 12-16, last out at 17
-    assert sm.expected_cycles(p, [row]) == 18
-    # back-bound: each further 5-score row adds 2 * 5 + 2 cycles
-    assert sm.expected_cycles(p, [row] * 4) - sm.expected_cycles(p, [row] * 3) == 12
+    # 5 beats (edges 0-4), sum issue 5-9, row sum registered at 11, reciprocal written at 15,
+    # emit issue 16-20, output register loads 19-23, last output handshake in cycle 24
+    assert sm.RING_SLACK == sm.SUM_PIPE + sm.RECIP_PIPE + 1 == 7
+    assert sm.row_times(p, [5]) == [(0, 4, 23)]
+    assert sm.expected_cycles(p, [row]) == 25
+
+
+def _rows(p, lens):
+    return [sm.SoftmaxRow(np.zeros(n, dtype=np.int64)) for n in lens]
+
+
+def _mixes(p, rng):
+    """Row-length mixes that break a fixed-bank design: alternating 1 and max_len, short runs
+    after long ones, empty rows, random lengths."""
+    n = p.max_len
+    yield "alternating 1, max_len", [1, n] * 20
+    yield "1, max_len, 1, 2, ...", [(1, n, 1, min(2, n))[i % 4] for i in range(40)]
+    yield "long then short", [n] * 6 + [1] * 40 + [n] * 6 + [0] * 20
+    yield "empty, 1, max_len", [(0, 1, n)[i % 3] for i in range(45)]
+    yield "random", [int(v) for v in rng.integers(0, n + 1, size=60)]
+
+
+@pytest.mark.parametrize("name, p", configs())
+def test_streaming_throughput_is_one_slot_per_cycle_for_any_row_mix(name, p, seed):
+    """Steady state: appending a mix of rows costs exactly its beats (one per kept score, one
+    per empty row), i.e. 0 cycles per row, within the brief's ceiling of beats + 1 per row;
+    the first copy of the mix fills the pipelines."""
+    rng = np.random.default_rng(seed)
+    for mix, lens in _mixes(p, rng):
+        once = sm.expected_cycles(p, _rows(p, lens))
+        twice = sm.expected_cycles(p, _rows(p, lens + lens))
+        beats = sum(max(n, 1) for n in lens)
+        assert twice - once == beats, (name, mix, twice - once, beats)
+        assert twice - once <= beats + len(lens)
+        # and the fill is bounded: two rows of max_len plus the pipelines
+        assert once - beats <= 2 * p.max_len + sm.RING_SLACK + sm.EMIT_PIPE + 2, (name, mix)
+
+
+@pytest.mark.parametrize("name, p", configs())
+def test_default_ring_never_stalls_the_input_and_one_slot_less_does(name, p, seed):
+    rng = np.random.default_rng(seed)
+    for mix, lens in _mixes(p, rng):
+        loads = [t[0] for t in sm.slot_times(p, lens)]
+        assert loads == list(range(len(loads))), (name, mix)
+    n = p.max_len
+    small = p.replace(ring_depth=p.ring_slots - 1)
+    loads = [t[0] for t in sm.slot_times(small, [n] * 20)]
+    assert loads[-1] > len(loads) - 1  # the input waited for the ring
+
+
+def test_fixed_banks_would_run_at_the_pace_of_the_longer_row():
+    """What the streaming unit replaced: two banks at 2n + 2 per row made alternating rows of
+    1 and 20 cost about (2 * 20 + 2) per pair; the ring costs 21 per pair."""
+    p = sm.SoftmaxParams(max_len=20)
+    lens = [1, 20] * 10
+    per_pair = (sm.expected_cycles(p, _rows(p, lens + lens))
+                - sm.expected_cycles(p, _rows(p, lens))) / 10
+    assert per_pair == 21
+
+
+@pytest.mark.parametrize("kw, rule", [
+    (dict(max_len=16, ring_depth=15), "ring_depth must be in \\[16, 1024\\]"),
+    (dict(ring_depth=2000), "ring_depth must be in"),
+])
+def test_bad_ring_depth_is_refused(kw, rule):
+    with pytest.raises(ParamError, match=rule):
+        sm.SoftmaxParams(**kw)
+
+
+def test_ring_depth_is_in_the_tag():
+    p = CONFIGS["softmax"]["typical"]
+    assert p.ring_slots == 2 * p.max_len + sm.RING_SLACK and p.tag.endswith("c39")
+    assert p.replace(ring_depth=20).tag.endswith("c20")
