@@ -348,18 +348,29 @@ def random_head(p: SparseAttnParams, rng: np.random.Generator, n_q: int, n_k: in
     return AttnHead(q, k, v, mask, s_scale, s_shift, o_scale, o_shift)
 
 
+#: query rows the SDDMM can hold between accepting Q and emitting the row's last score (the
+#: row in progress, the next Q, a row whose last score sits in the output register), plus one:
+#: the depth of the row-flag FIFO (rtl/sparse_attn.py)
+ROW_FLAGS = 4
+
+
 def col_fifo_depth(p: SparseAttnParams) -> int:
     """Entries of the column FIFO between the split and the join: every score inside the
-    softmax has its column waiting there, so it must hold as many as the softmax can (two row
-    banks of ``max_keys`` and its output register) plus one in the join's cycle; fewer would
-    stall the SDDMM while the softmax still has room (and below one row, deadlock: the softmax
-    emits a row only after its last score)."""
-    return 2 * p.max_keys + 2
+    softmax has its column waiting there, so it must hold as many as the softmax can (its
+    ring's slots, the emit pipeline's registers and the output register); fewer would stall
+    the SDDMM while the softmax still has room (and below one row, deadlock: the softmax emits
+    a row only after its last score)."""
+    return p.softmax.ring_slots + sm.EMIT_PIPE + 1
 
 
-def expected_cycles(p: SparseAttnParams, lens: list[int]) -> int:
-    """PLACEHOLDER until measured: one cycle per kept entry (an empty row one)."""
-    return sum(max(n, 1) for n in lens)
+def expected_cycles(p: SparseAttnParams, heads: list[tuple[int, list[int]]]) -> int:
+    """Cycles from the first Q handshake to the last output handshake, inclusive, with no
+    stalls, of ``heads`` = [(n_k, [kept keys per row])] sent back to back on all four streams:
+    the clock-by-clock twin of models/sparse_attn_cycles.py (why not a formula: there)."""
+    from models.sparse_attn_cycles import simulate
+
+    return simulate(heads, ring_slots=p.softmax.ring_slots, max_len=p.max_keys,
+                    col_fifo=col_fifo_depth(p), row_flags=ROW_FLAGS)["busy"]
 
 
 def output_latency(p: SparseAttnParams) -> int:
@@ -370,7 +381,7 @@ def output_latency(p: SparseAttnParams) -> int:
 
 
 __all__ = ["AttnHead", "K_PREFIX", "M_PREFIX", "MAX_KEYS", "O_PREFIX", "Q_PREFIX", "V_PREFIX",
-           "SparseAttnParams", "attn_budget", "attn_float", "attn_ref", "check_head", "col_fifo_depth",
+           "SparseAttnParams", "attn_budget", "attn_float", "attn_ref", "check_head", "col_fifo_depth", "ROW_FLAGS",
            "decode_k", "decode_m", "decode_out", "expected_cycles", "decode_q", "decode_v", "encode_k",
            "encode_m", "encode_q", "encode_v", "head_txns", "output_latency", "random_head",
            "row_out", "row_scores", "saturated_scores", "score_requant"]

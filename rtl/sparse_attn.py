@@ -38,7 +38,7 @@ m_axis_o_tdata     d * w       out   one output row O[i, :] (one beat, no tlast)
 
 from myhdl import ConcatSignal, Signal, always_comb, block
 
-from models.sparse_attn import SparseAttnParams, col_fifo_depth
+from models.sparse_attn import ROW_FLAGS, SparseAttnParams, col_fifo_depth
 from rtl.common.fifo import sync_fifo
 from rtl.common.prims import axis, clk_rst, unsigned_sig
 from rtl.sddmm import sddmm
@@ -46,10 +46,6 @@ from rtl.softmax import softmax
 from rtl.spmm import spmm
 
 PARAMS = SparseAttnParams
-
-#: query rows the SDDMM can hold between accepting Q and emitting the row's last score (the
-#: row in progress, the next Q, a row whose last score sits in the output register), plus one
-ROW_FLAGS = 4
 
 
 def _field(sig, hi: int, lo: int):

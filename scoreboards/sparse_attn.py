@@ -77,5 +77,16 @@ def route(txn: Any) -> str:
 
 
 def cycles(p: SparseAttnParams, txns) -> int:
-    """No-stall cycles of the query rows sent (one head: models.sparse_attn.expected_cycles)."""
-    return expected_cycles(p, [len(t.cols) for t in txns if isinstance(t, MaskRow)])
+    """No-stall cycles of the heads sent (models.sparse_attn.expected_cycles): head h has the
+    h-th K load's key count and the rows up to the h-th Q row flagged LAST, paired in order
+    with the mask rows."""
+    ks = [len(t.k) for t in txns if isinstance(t, KLoad)]
+    qs = [t.last for t in txns if isinstance(t, QRow)]
+    ms = [len(t.cols) for t in txns if isinstance(t, MaskRow)]
+    heads, rows = [], []
+    for last, n in zip(qs, ms):
+        rows.append(n)
+        if last:
+            heads.append((ks[len(heads)], rows))
+            rows = []
+    return expected_cycles(p, heads)
