@@ -103,7 +103,7 @@ class SparseAttnParams(BlockParams):
                 self.fail(f"the {str(e).split(':')[0]} engine refuses this config: "
                           f"{str(e).split(': ', 1)[1]}", self.tag)
 
-    # -- the three engines ----------------------------------------------------------------
+    # -- the three engines ------------------------------------------------------------------------
     def _sddmm(self) -> sd.SddmmParams:
         return sd.SddmmParams(head_dim=self.head_dim, max_keys=self.max_keys,
                               data_width=self.data_width, acc_width=self.acc_width,
@@ -184,7 +184,7 @@ def check_head(p: SparseAttnParams, h: AttnHead) -> None:
                          f"{h.v.shape[0]})")
 
 
-# -- the bit-exact model ----------------------------------------------------------------------------
+# -- the bit-exact model --------------------------------------------------------------------------
 def row_out(p: SparseAttnParams, k: sd.KLoad, v: mm.VLoad, q: sd.QRow,
             m: sd.MaskRow) -> np.ndarray:
     """Bit-exact output of one query row, shape (1, d), as ``models.spmm.decode_out`` gives it."""
@@ -211,7 +211,7 @@ def saturated_scores(p: SparseAttnParams, h: AttnHead) -> np.ndarray:
     return sd.saturated_positions(p.sddmm, h.sddmm_head())
 
 
-# -- float reference and budget --------------------------------------------------------------------
+# -- float reference and budget -------------------------------------------------------------------
 def _scores_float(h: AttnHead) -> np.ndarray:
     return sd.sddmm_float(h.sddmm_head())
 
@@ -301,7 +301,7 @@ def decode_out(p: SparseAttnParams, beats):
     return mm.decode_out(p.spmm, beats)
 
 
-# -- stimulus ---------------------------------------------------------------------------------------
+# -- stimulus -------------------------------------------------------------------------------------
 def score_requant(p: SparseAttnParams, q: np.ndarray, k: np.ndarray,
                   target_bits: int | None = None) -> tuple[int, int]:
     """(s_scale, s_shift) of a head that maps its largest ``|q · k|`` to at most
@@ -380,11 +380,12 @@ def output_latency(p: SparseAttnParams) -> int:
             + mm.output_latency(p.spmm) + 2)
 
 
-__all__ = ["AttnHead", "K_PREFIX", "M_PREFIX", "MAX_KEYS", "O_PREFIX", "Q_PREFIX", "V_PREFIX",
-           "SparseAttnParams", "attn_budget", "attn_float", "attn_ref", "check_head", "col_fifo_depth", "ROW_FLAGS",
-           "decode_k", "decode_m", "decode_out", "expected_cycles", "decode_q", "decode_v", "encode_k",
-           "encode_m", "encode_q", "encode_v", "head_txns", "output_latency", "random_head",
-           "row_out", "row_scores", "saturated_scores", "score_requant"]
+__all__ = ["K_PREFIX", "MAX_KEYS", "M_PREFIX", "O_PREFIX", "Q_PREFIX", "ROW_FLAGS", "V_PREFIX",
+           "AttnHead", "SparseAttnParams", "attn_budget", "attn_float", "attn_ref", "check_head",
+           "col_fifo_depth", "decode_k", "decode_m", "decode_out", "decode_q", "decode_v",
+           "encode_k", "encode_m", "encode_q", "encode_v", "expected_cycles", "head_txns",
+           "output_latency", "random_head", "row_out", "row_scores", "saturated_scores",
+           "score_requant"]
 
 
 #: named corners: one key of one element at every engine's floor widths; a ViT head (d = 64,

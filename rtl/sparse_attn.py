@@ -73,13 +73,13 @@ def sparse_attn(clk, rst, s_axis_k_tdata, s_axis_k_tvalid, s_axis_k_tready, s_ax
     cw, sw, pw = p.col_width, p.score_width, p.prob_width
     insts = []
 
-    # -- Q gate and row flags -----------------------------------------------------------------
+    # -- Q gate and row flags ---------------------------------------------------------------------
     sd_q_tvalid, sd_q_tready = Signal(bool(0)), Signal(bool(0))
     rf_push, rf_pop, rf_full = (Signal(bool(0)) for _ in range(3))
     rf_din = s_axis_q_tuser(0)
     row_last = Signal(bool(0))
 
-    # -- sddmm -> split ------------------------------------------------------------------------
+    # -- sddmm -> split ---------------------------------------------------------------------------
     sc = axis("sc", cw + sw, 1)
     sc_tdata, sc_tvalid, sc_tready = sc["sc_tdata"], sc["sc_tvalid"], sc["sc_tready"]
     sc_tlast, sc_tuser = sc["sc_tlast"], sc["sc_tuser"]
@@ -91,7 +91,7 @@ def sparse_attn(clk, rst, s_axis_k_tdata, s_axis_k_tvalid, s_axis_k_tready, s_ax
     insts.append(sync_fifo(clk, rst, rf_push, rf_din, rf_pop, row_last, rf_full, None,
                            ROW_FLAGS))  # popped on a row's last score: its flag is there
 
-    # -- split -> softmax, column FIFO -------------------------------------------------------------
+    # -- split -> softmax, column FIFO ------------------------------------------------------------
     sm_in_tvalid, sm_in_tready = Signal(bool(0)), Signal(bool(0))
     sm_in_tdata = _field(sc_tdata, cw + sw, cw)
     cf_push, cf_pop, cf_full, cf_empty = (Signal(bool(0)) for _ in range(4))
@@ -107,7 +107,7 @@ def sparse_attn(clk, rst, s_axis_k_tdata, s_axis_k_tvalid, s_axis_k_tready, s_ax
                          sm_out_tdata, sm_out_tvalid, sm_out_tready, sm_out_tlast, sm_out_tuser,
                          p.softmax))
 
-    # -- join -> spmm --------------------------------------------------------------------------------
+    # -- join -> spmm -----------------------------------------------------------------------------
     pp_tvalid, pp_tready = Signal(bool(0)), Signal(bool(0))
     pp_tdata = ConcatSignal(sm_out_tdata, _field(cf_dout, cw, 0))
     pp_tuser = ConcatSignal(cf_dout(cw), sm_out_tuser(0))

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from models.configs import get_config
-from tests.sim.runner import ROOT, report, run, setup_tools
 from tb.sparse_attn.sequences import MINILM_ENV, MINILM_MASK_ENV
+from tests.sim.runner import ROOT, report, run, setup_tools
 
 SIM = "verilator"
 TEST = "MinilmTest"
