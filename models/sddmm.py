@@ -33,11 +33,17 @@ import dataclasses
 
 import numpy as np
 
+from models.attn_load import (
+    AttnHeadParams,
+    check_load,
+    decode_load,
+    encode_load,
+    load_user,
+)
 from models.attn_mask import (
     EMPTY,
     Beat,
     check_dense_mask,
-    col_width,
     decode_mask_row,
     decode_value_row,
     encode_mask_row,
@@ -45,24 +51,10 @@ from models.attn_mask import (
     mask_to_rows,
     random_mask,
 )
-from models.fixed import (
-    INT64_SAFE_BITS,
-    check_signed,
-    pack,
-    pack_rows,
-    round_shift,
-    smax,
-    smin,
-    unpack,
-    unpack_rows,
-)
+from models.fixed import check_signed, pack, round_shift, smax, smin, unpack
 from models.gemm import acc_bits_needed, requantise
 from models.params import BlockParams, ParamError
 
-#: Longest head dimension we regress (ViT heads are 64, large models 128).
-MAX_HEAD_DIM = 256
-#: Most keys a head may have (a 64 x 64 patch grid plus a class token fits).
-MAX_KEYS = 1 << 13
 #: float64 represents every integer below 2**53 exactly: the float reference is exact below it.
 FLOAT64_EXACT_BITS = 53
 #: error budget of the requantised score against the exact rational (module doc)
@@ -70,7 +62,7 @@ SDDMM_BUDGET_LSB = 0.5
 
 
 @dataclasses.dataclass(frozen=True)
-class SddmmParams(BlockParams):
+class SddmmParams(AttnHeadParams, BlockParams):
     """Masked Q·Kᵀ engine configuration.
 
     head_dim     -- d, the reduction length of every score
@@ -93,43 +85,15 @@ class SddmmParams(BlockParams):
     scale_width: int = 16
 
     def validate(self) -> None:
-        self.require_range("head_dim", 1, MAX_HEAD_DIM)
-        self.require_range("max_keys", 1, MAX_KEYS)
-        self.require_range("data_width", 2, 16)
-        self.require_range("scale_width", 1, 24)
+        self.validate_head()
         need = acc_bits_needed(self.data_width, self.head_dim)
-        self.require(self.acc_width >= need,
-                     f"acc_width must be >= {need} to hold head_dim={self.head_dim} products of "
-                     f"{self.data_width}-bit operands without overflow", self.acc_width)
-        self.require(self.acc_width <= 48, "acc_width must be <= 48", self.acc_width)
-        self.require(self.acc_width + self.scale_width <= INT64_SAFE_BITS,
-                     f"acc_width + scale_width must be <= {INT64_SAFE_BITS} so that acc * scale "
-                     "fits the model's int64 arithmetic", self.acc_width + self.scale_width)
+        self.validate_acc(need, f"head_dim={self.head_dim} products of {self.data_width}-bit "
+                          "operands")
         self.require_range("score_width", 2, self.acc_width)
-
-    # -- derived widths -------------------------------------------------------------------
-    @property
-    def col_width(self) -> int:
-        """Bits of a key-column index (:func:`models.attn_mask.col_width` of ``max_keys``)."""
-        return col_width(self.max_keys)
-
-    @property
-    def max_shift(self) -> int:
-        return self.acc_width + self.scale_width
-
-    @property
-    def shift_width(self) -> int:
-        """Bits of the shift field: any shift up to the width of ``acc * scale``."""
-        return self.max_shift.bit_length()
-
-    @property
-    def row_width(self) -> int:
-        """Bits of one Q or K row on its stream (head_dim elements)."""
-        return self.head_dim * self.data_width
 
     def port_widths(self) -> dict[str, int]:
         return {"s_axis_k_tdata": self.row_width,
-                "s_axis_k_tuser": self.scale_width + self.shift_width,
+                "s_axis_k_tuser": self.load_user_width,
                 "s_axis_q_tdata": self.row_width, "s_axis_q_tuser": 1,
                 "s_axis_m_tdata": self.col_width, "s_axis_m_tuser": 1,
                 "m_axis_s_tdata": self.col_width + self.score_width, "m_axis_s_tuser": 1}
@@ -159,16 +123,9 @@ def check_head(p: SddmmParams, h: SddmmHead) -> None:
     if h.q.ndim != 2 or h.q.shape[1] != p.head_dim or h.q.shape[0] < 1:
         raise ValueError(f"sddmm: Q must have shape (n_q >= 1, head_dim={p.head_dim}) "
                          f"(got {h.q.shape})")
-    if h.k.ndim != 2 or h.k.shape[1] != p.head_dim or not 1 <= h.k.shape[0] <= p.max_keys:
-        raise ValueError(f"sddmm: K must have shape (n_k in [1, max_keys={p.max_keys}], "
-                         f"head_dim={p.head_dim}) (got {h.k.shape})")
+    check_load(p, h.k, h.scale, h.shift, "sddmm", "K")
     check_dense_mask(h.mask, (h.n_q, h.n_k))
     check_signed(h.q, p.data_width, "sddmm: Q")
-    check_signed(h.k, p.data_width, "sddmm: K")
-    if not 0 <= h.scale < (1 << p.scale_width):
-        raise ValueError(f"sddmm: scale must be in [0, 2**{p.scale_width}) (got {h.scale})")
-    if not 0 <= h.shift <= p.max_shift:
-        raise ValueError(f"sddmm: shift must be in [0, {p.max_shift}] (got {h.shift})")
 
 
 def sddmm_acc(p: SddmmParams, h: SddmmHead) -> list[np.ndarray]:
@@ -306,29 +263,17 @@ def head_txns(p: SddmmParams, h: SddmmHead) -> tuple[KLoad, list[QRow], list[Mas
 
 
 def k_user(p: SddmmParams, t: KLoad) -> int:
-    return int(t.scale) | (int(t.shift) << p.scale_width)
+    return load_user(p, t.scale, t.shift)
 
 
 def encode_k(p: SddmmParams, t: KLoad) -> list[Beat]:
-    """Key j on beat j (element i at bits [i*w, (i+1)*w)); tlast on the last key; tuser = scale
-    | shift << scale_width on every beat (the block samples it on tlast)."""
-    k = np.asarray(t.k)
-    if k.ndim != 2 or k.shape[1] != p.head_dim or not 1 <= k.shape[0] <= p.max_keys:
-        raise ValueError(f"sddmm: K must have shape (n_k in [1, max_keys={p.max_keys}], "
-                         f"head_dim={p.head_dim}) (got {k.shape})")
-    check_signed(k, p.data_width, "sddmm: K")
-    if not 0 <= t.scale < (1 << p.scale_width):
-        raise ValueError(f"sddmm: scale must be in [0, 2**{p.scale_width}) (got {t.scale})")
-    if not 0 <= t.shift <= p.max_shift:
-        raise ValueError(f"sddmm: shift must be in [0, {p.max_shift}] (got {t.shift})")
-    user = k_user(p, t)
-    return [(w, j == k.shape[0] - 1, user) for j, w in enumerate(pack_rows(k, p.data_width))]
+    """The K load in the family's load format (:mod:`models.attn_load`): key j on beat j,
+    tlast on the last key, tuser = scale | shift << scale_width (sampled on tlast)."""
+    return encode_load(p, t.k, t.scale, t.shift, "sddmm", "K")
 
 
 def decode_k(p: SddmmParams, beats: list[Beat]) -> KLoad:
-    user = beats[-1][2]
-    return KLoad(unpack_rows([d for d, _, _ in beats], p.head_dim, p.data_width),
-                 user & ((1 << p.scale_width) - 1), user >> p.scale_width)
+    return KLoad(*decode_load(p, beats))
 
 
 def encode_q(p: SddmmParams, t: QRow) -> list[Beat]:

@@ -52,6 +52,12 @@ import dataclasses
 
 import numpy as np
 
+from models.attn_load import (
+    AttnHeadParams,
+    check_load,
+    decode_load,
+    encode_load,
+)
 from models.attn_mask import (
     Beat,
     check_mask_rows,
@@ -62,22 +68,9 @@ from models.attn_mask import (
     random_mask,
     rows_to_mask,
 )
-from models.fixed import (
-    INT64_SAFE_BITS,
-    check_signed,
-    pack_rows,
-    round_shift,
-    smax,
-    smin,
-    unpack_rows,
-)
+from models.fixed import round_shift, smax, smin, unpack_rows
 from models.gemm import requantise
 from models.params import BlockParams, ParamError
-
-#: Longest head dimension (V columns) we regress.
-MAX_HEAD_DIM = 256
-#: Most keys a head may have (as models/sddmm.py).
-MAX_KEYS = 1 << 13
 
 
 def spmm_acc_bits_needed(data_width: int, prob_width: int, max_keys: int) -> int:
@@ -88,7 +81,7 @@ def spmm_acc_bits_needed(data_width: int, prob_width: int, max_keys: int) -> int
 
 
 @dataclasses.dataclass(frozen=True)
-class SpmmParams(BlockParams):
+class SpmmParams(AttnHeadParams, BlockParams):
     """Sparse-probability x dense-V engine configuration.
 
     head_dim     -- d, the columns of V and of the output
@@ -111,41 +104,15 @@ class SpmmParams(BlockParams):
     scale_width: int = 16
 
     def validate(self) -> None:
-        self.require_range("head_dim", 1, MAX_HEAD_DIM)
-        self.require_range("max_keys", 1, MAX_KEYS)
-        self.require_range("data_width", 2, 16)
+        self.validate_head()
         self.require_range("prob_width", 1, 16)
-        self.require_range("scale_width", 1, 24)
         need = spmm_acc_bits_needed(self.data_width, self.prob_width, self.max_keys)
-        self.require(self.acc_width >= need,
-                     f"acc_width must be >= {need} to hold max_keys={self.max_keys} products of "
-                     f"{self.prob_width}-bit P and {self.data_width}-bit V without overflow",
-                     self.acc_width)
-        self.require(self.acc_width <= 48, "acc_width must be <= 48", self.acc_width)
-        self.require(self.acc_width + self.scale_width <= INT64_SAFE_BITS,
-                     f"acc_width + scale_width must be <= {INT64_SAFE_BITS} so that acc * scale "
-                     "fits the model's int64 arithmetic", self.acc_width + self.scale_width)
-
-    @property
-    def col_width(self) -> int:
-        return col_width(self.max_keys)
-
-    @property
-    def max_shift(self) -> int:
-        return self.acc_width + self.scale_width
-
-    @property
-    def shift_width(self) -> int:
-        return self.max_shift.bit_length()
-
-    @property
-    def row_width(self) -> int:
-        """Bits of one V row or output row (head_dim elements)."""
-        return self.head_dim * self.data_width
+        self.validate_acc(need, f"max_keys={self.max_keys} products of {self.prob_width}-bit "
+                          f"P and {self.data_width}-bit V")
 
     def port_widths(self) -> dict[str, int]:
         return {"s_axis_v_tdata": self.row_width,
-                "s_axis_v_tuser": self.scale_width + self.shift_width,
+                "s_axis_v_tuser": self.load_user_width,
                 "s_axis_p_tdata": self.col_width + self.prob_width, "s_axis_p_tuser": 2,
                 "m_axis_o_tdata": self.row_width}
 
@@ -197,9 +164,7 @@ def head_from_dense(p_int: np.ndarray, mask: np.ndarray, v: np.ndarray, scale: i
 
 def check_head(p: SpmmParams, h: SpmmHead) -> None:
     """Raise ``ValueError`` naming the rule a head breaks (shapes, ranges, requant fields)."""
-    if h.v.ndim != 2 or h.v.shape[1] != p.head_dim or not 1 <= h.v.shape[0] <= p.max_keys:
-        raise ValueError(f"spmm: V must have shape (n_k in [1, max_keys={p.max_keys}], "
-                         f"head_dim={p.head_dim}) (got {h.v.shape})")
+    check_load(p, h.v, h.scale, h.shift, "spmm", "V")
     if h.n_q < 1 or len(h.probs) != h.n_q:
         raise ValueError(f"spmm: a head needs n_q >= 1 rows and one probability list per row "
                          f"(got {h.n_q} column lists, {len(h.probs)} probability lists)")
@@ -214,11 +179,6 @@ def check_head(p: SpmmParams, h: SpmmHead) -> None:
             bad = int(pr[np.argmax((pr < 0) | (pr > top))])
             raise ValueError(f"spmm: row {i}: probability {bad} does not fit "
                              f"{p.prob_width} unsigned bits [0, {top}]")
-    check_signed(h.v, p.data_width, "spmm: V")
-    if not 0 <= h.scale < (1 << p.scale_width):
-        raise ValueError(f"spmm: scale must be in [0, 2**{p.scale_width}) (got {h.scale})")
-    if not 0 <= h.shift <= p.max_shift:
-        raise ValueError(f"spmm: shift must be in [0, {p.max_shift}] (got {h.shift})")
 
 
 def spmm_acc(p: SpmmParams, h: SpmmHead) -> np.ndarray:
@@ -384,25 +344,13 @@ def head_txns(p: SpmmParams, h: SpmmHead) -> tuple[VLoad, list[PRow]]:
 
 
 def encode_v(p: SpmmParams, t: VLoad) -> list[Beat]:
-    """Value row j on beat j (element i at bits [i*w, (i+1)*w)); tlast on the last; tuser =
-    scale | shift << scale_width (sampled on tlast)."""
-    v = np.asarray(t.v)
-    if v.ndim != 2 or v.shape[1] != p.head_dim or not 1 <= v.shape[0] <= p.max_keys:
-        raise ValueError(f"spmm: V must have shape (n_k in [1, max_keys={p.max_keys}], "
-                         f"head_dim={p.head_dim}) (got {v.shape})")
-    check_signed(v, p.data_width, "spmm: V")
-    if not 0 <= t.scale < (1 << p.scale_width):
-        raise ValueError(f"spmm: scale must be in [0, 2**{p.scale_width}) (got {t.scale})")
-    if not 0 <= t.shift <= p.max_shift:
-        raise ValueError(f"spmm: shift must be in [0, {p.max_shift}] (got {t.shift})")
-    user = int(t.scale) | (int(t.shift) << p.scale_width)
-    return [(w, j == v.shape[0] - 1, user) for j, w in enumerate(pack_rows(v, p.data_width))]
+    """The V load in the family's load format (:mod:`models.attn_load`): value row j on beat
+    j, tlast on the last, tuser = scale | shift << scale_width (sampled on tlast)."""
+    return encode_load(p, t.v, t.scale, t.shift, "spmm", "V")
 
 
 def decode_v(p: SpmmParams, beats: list[Beat]) -> VLoad:
-    user = beats[-1][2]
-    return VLoad(unpack_rows([d for d, _, _ in beats], p.head_dim, p.data_width),
-                 user & ((1 << p.scale_width) - 1), user >> p.scale_width)
+    return VLoad(*decode_load(p, beats))
 
 
 def encode_p(p: SpmmParams, t: PRow) -> list[Beat]:

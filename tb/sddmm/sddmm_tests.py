@@ -5,8 +5,7 @@ Q/mask sequences would have to reload them (as delta_lstm's sequences do for its
 
 from __future__ import annotations
 
-from tb.common.tests import stall_matrix, test_class
-from tb.common.uvm import CycleCheckTest
+from tb.common.attention import head_tests
 from tb.sddmm.env import SddmmTest
 from tb.sddmm.sequences import (
     BackToBackSeq,
@@ -17,11 +16,6 @@ from tb.sddmm.sequences import (
     RandomHeadsSeq,
 )
 
-RandomTest = test_class(globals(), SddmmTest, "RandomTest", RandomHeadsSeq)
-test_class(globals(), SddmmTest, "ExtremesTest", ExtremesSeq)
-test_class(globals(), SddmmTest, "MaskShapesTest", MaskShapesSeq)
-test_class(globals(), SddmmTest, "BackToBackTest", BackToBackSeq)
-test_class(globals(), SddmmTest, "DeitMaskTest", DeitMaskSeq)
-test_class(globals(), SddmmTest, "CycleTest", CycleSeq, CycleCheckTest,
-           doc=CycleCheckTest.__doc__)
-stall_matrix(globals(), RandomTest)
+head_tests(globals(), SddmmTest, random=RandomHeadsSeq, extremes=ExtremesSeq,
+           mask_shapes=MaskShapesSeq, back_to_back=BackToBackSeq, deit=DeitMaskSeq,
+           cycle=CycleSeq)

@@ -5,8 +5,7 @@ rows that follow would have to wait for a reload (as delta_lstm's sequences do).
 
 from __future__ import annotations
 
-from tb.common.tests import stall_matrix, test_class
-from tb.common.uvm import CycleCheckTest
+from tb.common.attention import head_tests
 from tb.spmm.env import SpmmTest
 from tb.spmm.sequences import (
     BackToBackSeq,
@@ -17,11 +16,6 @@ from tb.spmm.sequences import (
     RandomHeadsSeq,
 )
 
-RandomTest = test_class(globals(), SpmmTest, "RandomTest", RandomHeadsSeq)
-test_class(globals(), SpmmTest, "ExtremesTest", ExtremesSeq)
-test_class(globals(), SpmmTest, "MaskShapesTest", MaskShapesSeq)
-test_class(globals(), SpmmTest, "BackToBackTest", BackToBackSeq)
-test_class(globals(), SpmmTest, "DeitMaskTest", DeitMaskSeq)
-test_class(globals(), SpmmTest, "CycleTest", CycleSeq, CycleCheckTest,
-           doc=CycleCheckTest.__doc__)
-stall_matrix(globals(), RandomTest)
+head_tests(globals(), SpmmTest, random=RandomHeadsSeq, extremes=ExtremesSeq,
+           mask_shapes=MaskShapesSeq, back_to_back=BackToBackSeq, deit=DeitMaskSeq,
+           cycle=CycleSeq)
