@@ -2,9 +2,11 @@
 
 A K load sets the keys and requantisation of the head; each query row's output is predicted
 when both its Q beat and its mask packet have been seen (the streams run concurrently, in row
-order on each). Every (column, score) pair of every row and the EMPTY flag are compared
-exactly (the RTL and ``models.sddmm.row_out`` do the same integer arithmetic; the model's
-budget against float64 is tested in tests/unit/test_model_sddmm.py).
+order on each). A reset forgets the keys and the rows not yet paired (the DUT waits for a K
+load); ``resets`` counts the resets, so that the head sequences reload K after one. Every
+(column, score) pair of every row and the EMPTY flag are compared exactly (the RTL and
+``models.sddmm.row_out`` do the same integer arithmetic; the model's budget against float64 is
+tested in tests/unit/test_model_sddmm.py).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class SddmmModel:
         self.qs: deque[QRow] = deque()
         self.ms: deque[MaskRow] = deque()
         self.rows = 0  # rows predicted since the last K load
+        self.resets = 0  # DUT resets seen (the head sequences reload K when this changes)
 
     def write(self, stream: str, txn: Any, cycle: int) -> list[Expected]:
         if stream == K_PREFIX:
@@ -54,9 +57,12 @@ class SddmmModel:
         return out
 
     def reset(self) -> None:
+        """The DUT was reset: it forgot the keys and the rows it held; it waits for a K
+        load."""
         self.keys = None
         self.qs.clear()
         self.ms.clear()
+        self.resets += 1
 
 
 def route(txn: Any) -> str:

@@ -22,7 +22,8 @@ head of its own type becomes those transactions and draws heads; this module sen
   output, and kept x backpressure.
 * :func:`head_spec` -- a :class:`~tb.common.spec.BlockSpec` with the family's defaults:
   ``head_dim`` MAC units, the scoreboard module's ``compare``/``cycles``/``route``.
-* :func:`head_tests` -- the tests every block of the family registers.
+* :func:`head_tests` -- the tests every block of the family registers, the reset tests
+  included.
 * Stimulus sizes shared by the family (``RANDOM_KEYS_MAX`` ...).
 """
 
@@ -35,12 +36,23 @@ from types import ModuleType
 from typing import Any
 
 import cocotb
+from cocotb.triggers import SimTimeoutError, with_timeout
 from cocotb_coverage.coverage import CoverCross, CoverPoint
 
+from scoreboards.base import ScoreboardError
+from tb.common.bench import CLK_PERIOD_NS
 from tb.common.spec import BlockSpec, StreamSpec
 from tb.common.stream import in_reset
 from tb.common.tests import stall_matrix, test_class
-from tb.common.uvm import BlockTest, CycleCheckTest, StreamSeq, VirtualSeq
+from tb.common.uvm import (
+    BlockTest,
+    CycleCheckTest,
+    ResetAtCycleTest,
+    ResetAtHandshakeTest,
+    ResetMidStreamTest,
+    StreamSeq,
+    VirtualSeq,
+)
 
 RANDOM_KEYS_MAX = 64  # keys of a random head: the stall matrix runs it 8 times; the full
 #: max_keys heads are in the row-shape and cycle tests (once each)
@@ -50,6 +62,12 @@ DENSITIES = (0.05, 0.3, 1.0)  # ViTCoD-sparse, medium, dense
 N_BACK_TO_BACK = 8  # small heads in a row: the reload follows a head's last row at once
 N_CYCLE_QUERIES = 12  # per cycle_scale(): one head, back-to-back rows
 N_DEIT_QUERIES = 8  # real-mask query rows per test (of 197)
+#: the reset tests' heads: small (up to RESET_KEYS keys, RESET_QUERIES rows), so that the
+#: reset at ResetAtCycleTest's cycle and after ResetAtHandshakeTest's beats lands in a head's
+#: rows rather than in its load, and enough of them that a head runs after it on every config
+N_RESET_HEADS = 6
+RESET_KEYS = 4
+RESET_QUERIES = 4
 
 #: kept keys of a query row, of max_keys: none, one, up to max_keys / 8, more, every key
 KEPT_BINS = ["0", "1", "few", "many", "all"]
@@ -116,9 +134,23 @@ class HeadSequence(VirtualSeq):
                     return
                 await StreamSeq(f"{prefix}_row", [txn], False).start(self.seqrs[prefix])
 
-        tasks = [cocotb.start_soon(one_stream(p, txns)) for p, txns in rows.items()]
-        for task in tasks:
-            await task
+        b = self.bench
+        tasks = {p: cocotb.start_soon(one_stream(p, txns)) for p, txns in rows.items()}
+        if b.FAST:  # sends only queue: nothing waits on the DUT
+            for task in tasks.values():
+                await task
+            return
+        # liveness: the rows of the head finish within the budget of everything sent so far
+        # plus these rows (from params), or the block is stuck (e.g. waiting for a load)
+        budget = b.budget_cycles([t for txns in rows.values() for t in txns])
+        for prefix, task in tasks.items():
+            try:
+                await with_timeout(task, budget * CLK_PERIOD_NS, "ns")
+            except SimTimeoutError:
+                raise ScoreboardError(b.ctx.fail(
+                    f"{prefix}: the head's rows were not all accepted within {budget} cycles "
+                    f"(budget from params); after a reset the block waits for its load(s) "
+                    f"({self._resets()} reset(s) so far)")) from None
 
 
 # -- coverage ---------------------------------------------------------------------------------
@@ -169,13 +201,24 @@ def head_spec(name: str, *, inputs: list[StreamSpec], outputs: list[StreamSpec],
                      timing_input=timing_input)
 
 
+#: the common reset tests (tb/common/uvm.py) and what the family's versions add to their doc
+RESET_TESTS = (("ResetMidStreamTest", ResetMidStreamTest),
+               ("ResetAtCycleTest", ResetAtCycleTest),
+               ("ResetAtHandshakeTest", ResetAtHandshakeTest))
+RESET_DOC = (" The DUT forgets its loads on reset: the head sequence stops the row streams "
+             "and sends the head again from its load(s). Python agents in both modes: a "
+             "reload must react to the reset, which fast mode's pre-queued sources cannot do "
+             "(so both modes give the same outputs, compared by tests/sim/test_fast_equal.py).")
+
+
 def head_tests(ns: dict, base: type[BlockTest], *, random: type[HeadSequence],
                extremes: type[HeadSequence], mask_shapes: type[HeadSequence],
                back_to_back: type[HeadSequence], deit: type[HeadSequence],
-               cycle: type[HeadSequence]) -> None:
+               cycle: type[HeadSequence], reset: type[HeadSequence]) -> None:
     """The family's tests into the test module ``ns``: RandomTest, ExtremesTest,
-    MaskShapesTest, BackToBackTest, DeitMaskTest, CycleTest and the stall matrix over
-    RandomTest."""
+    MaskShapesTest, BackToBackTest, DeitMaskTest, CycleTest, the stall matrix over
+    RandomTest, and the three reset tests (ResetMidStreamTest, ResetAtCycleTest,
+    ResetAtHandshakeTest) running ``reset`` (:data:`RESET_DOC`)."""
     random_test = test_class(ns, base, "RandomTest", random)
     test_class(ns, base, "ExtremesTest", extremes)
     test_class(ns, base, "MaskShapesTest", mask_shapes)
@@ -183,3 +226,6 @@ def head_tests(ns: dict, base: type[BlockTest], *, random: type[HeadSequence],
     test_class(ns, base, "DeitMaskTest", deit)
     test_class(ns, base, "CycleTest", cycle, CycleCheckTest, doc=CycleCheckTest.__doc__)
     stall_matrix(ns, random_test)
+    for name, mixin in RESET_TESTS:
+        test_class(ns, base, name, reset, mixin, doc=mixin.__doc__ + RESET_DOC,
+                   fast_ok=False, timing_dependent=False)

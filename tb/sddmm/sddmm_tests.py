@@ -1,7 +1,7 @@
-"""cocotb/pyuvm tests of ``sddmm`` (the module the runner loads). Tests only choose stimulus.
-
-No reset-mid-stream tests yet: a reset makes the block forget the head's keys, and the forked
-Q/mask sequences would have to reload them (as delta_lstm's sequences do for its weights)."""
+"""cocotb/pyuvm tests of ``sddmm`` (the module the runner loads). Tests only choose stimulus:
+the attention family's tests (tb/common/attention.py ``head_tests``), the reset tests included
+(a reset makes the block forget the head's keys; the head sequence sends the head again from
+its K load)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from tb.sddmm.sequences import (
     ExtremesSeq,
     MaskShapesSeq,
     RandomHeadsSeq,
+    ResetSeq,
 )
 
 head_tests(globals(), SddmmTest, random=RandomHeadsSeq, extremes=ExtremesSeq,
            mask_shapes=MaskShapesSeq, back_to_back=BackToBackSeq, deit=DeitMaskSeq,
-           cycle=CycleSeq)
+           cycle=CycleSeq, reset=ResetSeq)

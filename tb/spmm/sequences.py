@@ -16,8 +16,11 @@ from tb.common.attention import (
     N_CYCLE_QUERIES,
     N_DEIT_QUERIES,
     N_RANDOM_HEADS,
+    N_RESET_HEADS,
     RANDOM_KEYS_MAX,
     RANDOM_QUERIES_MAX,
+    RESET_KEYS,
+    RESET_QUERIES,
     HeadTxns,
 )
 from tb.common.uvm import cycle_scale
@@ -116,6 +119,15 @@ class CycleSeq(HeadSequence):
         mask[0, :] = False
         mask[1, :] = True
         yield random_head(p, rng, n_q, p.max_keys, mask=mask)
+
+
+class ResetSeq(HeadSequence):
+    """Small heads (up to RESET_KEYS keys, RESET_QUERIES rows at half density): a reset
+    lands in a head's rows, and the head is sent again from its V load."""
+
+    def heads(self, p: SpmmParams, rng):
+        for _ in range(N_RESET_HEADS):
+            yield random_head(p, rng, RESET_QUERIES, min(p.max_keys, RESET_KEYS), density=0.5)
 
 
 def deit_head(p: SpmmParams, rng, n_q: int) -> SpmmHead:

@@ -1,7 +1,7 @@
-"""cocotb/pyuvm tests of ``spmm`` (the module the runner loads). Tests only choose stimulus.
-
-No reset-mid-stream tests yet: a reset makes the block forget the head's values, and the P
-rows that follow would have to wait for a reload (as delta_lstm's sequences do)."""
+"""cocotb/pyuvm tests of ``spmm`` (the module the runner loads). Tests only choose stimulus:
+the attention family's tests (tb/common/attention.py ``head_tests``), the reset tests included
+(a reset makes the block forget the head's values; the head sequence sends the head again from
+its V load)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from tb.spmm.sequences import (
     ExtremesSeq,
     MaskShapesSeq,
     RandomHeadsSeq,
+    ResetSeq,
 )
 
 head_tests(globals(), SpmmTest, random=RandomHeadsSeq, extremes=ExtremesSeq,
            mask_shapes=MaskShapesSeq, back_to_back=BackToBackSeq, deit=DeitMaskSeq,
-           cycle=CycleSeq)
+           cycle=CycleSeq, reset=ResetSeq)
