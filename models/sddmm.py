@@ -325,12 +325,19 @@ def row_out(p: SddmmParams, k: KLoad, q: QRow, m: MaskRow) -> dict:
             "s": requantise(acc, k.scale, k.shift, p.score_width)}
 
 
+#: no-stall cycles of a head besides its mask beats: the first row's Q beat (later rows' Q
+#: beats are taken into the skid during the previous row's mask beats, rtl/sddmm.py), and the
+#: edge on which the last output leaves after its load
+FIRST_Q_CYCLES = 1
+LAST_OUTPUT_CYCLES = 1
+
+
 def expected_cycles(p: SddmmParams, lens: list[int]) -> int:
     """Cycles from a head's first query handshake to its last output handshake, inclusive,
-    with no stalls, for rows of ``lens`` kept entries: per row one edge for the query beat and
-    one per mask beat (an all-masked row has one), then the last output leaves the edge after
-    its load."""
-    return sum(1 + max(n, 1) for n in lens) + 1
+    with no stalls, for rows of ``lens`` kept entries: one edge for the first row's query
+    beat, then one per mask beat (an all-masked row has one; every later query beat overlaps
+    the previous row's mask beats), then the last output leaves the edge after its load."""
+    return FIRST_Q_CYCLES + sum(max(n, 1) for n in lens) + LAST_OUTPUT_CYCLES
 
 
 def output_latency(p: SddmmParams) -> int:
