@@ -7,6 +7,10 @@ models/attn_mask.py). For every kept column ``c`` of the row the engine reads ke
 multiplies it element-wise with the query (``head_dim`` multipliers, an adder tree),
 requantises (``saturate(round_half_up(acc * scale >> shift))``, shared with gemm) and emits
 ``(c, score)``. After the head's last query row (Q tuser LAST) it waits for the next K load.
+The query register has a one-entry skid (``qnext``): the next row's Q beat is accepted while
+the current row's mask is still streaming and moves into the query register on the row's
+last mask beat, so back-to-back rows leave no gap for their Q beats. No Q beat is accepted
+past the head's LAST row (the next head's queries wait for its K load).
 
 Ports (d = head_dim, w = data_width, CW = col_width, SW = score_width):
 
@@ -30,8 +34,9 @@ m_axis_s_tuser     1           out   EMPTY: the output of an all-masked row (tda
 keys are the encoder's to refuse (models/sddmm.py).
 
 Timing (no stalls; ``models.sddmm.expected_cycles``): a K load takes one cycle per key; a
-query row one cycle for its Q beat plus one per mask beat; a score leaves the cycle after its
-mask beat.
+head's first query row one cycle for its Q beat, then every row one cycle per mask beat (an
+all-masked row one): the next row's Q beat is taken during the current row's mask beats; a
+score leaves the cycle after its mask beat.
 """
 
 from myhdl import ConcatSignal, Signal, always, always_comb, always_seq, block, concat, intbv
@@ -126,6 +131,11 @@ def sddmm(clk, rst, s_axis_k_tdata, s_axis_k_tvalid, s_axis_k_tready, s_axis_k_t
     shift_r = unsigned_sig(p.shift_width)
     qreg = unsigned_sig(p.row_width)
     qlast, have_q = Signal(bool(0)), Signal(bool(0))
+    # the skid: the next row's query, accepted while the current row's mask streams
+    qnext = unsigned_sig(p.row_width)
+    qnext_last, have_qnext = Signal(bool(0)), Signal(bool(0))
+    q_ready = Signal(bool(0))
+    row_end = Signal(bool(0))  # the current row's last mask beat fires
     k_fire, q_fire, m_fire = (Signal(bool(0)) for _ in range(3))
     kword = unsigned_sig(p.row_width)
     no_relu = Signal(bool(0))  # never driven: scores have no ReLU
@@ -145,17 +155,24 @@ def sddmm(clk, rst, s_axis_k_tdata, s_axis_k_tvalid, s_axis_k_tready, s_axis_k_t
     insts.append(gemm_requant(acc, scale_r, shift_r, no_relu, score, shape))
 
     @always_comb
+    def q_slot():
+        # a free slot: the register, or the skid behind a query that is not the head's last
+        q_ready.next = running and not have_qnext and not (have_q and qlast)
+
+    @always_comb
     def handshakes():
         s_axis_k_tready.next = not running
-        s_axis_q_tready.next = running and not have_q
+        s_axis_q_tready.next = q_ready
         s_axis_m_tready.next = running and have_q and (not m_axis_s_tvalid or m_axis_s_tready)
 
     @always_comb
     def fires():
         k_fire.next = s_axis_k_tvalid and not running
-        q_fire.next = s_axis_q_tvalid and running and not have_q
+        q_fire.next = s_axis_q_tvalid and q_ready
         m_fire.next = (s_axis_m_tvalid and running and have_q
                        and (not m_axis_s_tvalid or m_axis_s_tready))
+        row_end.next = (s_axis_m_tvalid and s_axis_m_tlast and running and have_q
+                        and (not m_axis_s_tvalid or m_axis_s_tready))
 
     @always_comb
     def key_read():
@@ -176,14 +193,28 @@ def sddmm(clk, rst, s_axis_k_tdata, s_axis_k_tvalid, s_axis_k_tready, s_axis_k_t
                 running.next = 1
             else:
                 kcnt.next = kcnt + 1
-        if q_fire:
-            qreg.next = s_axis_q_tdata
-            qlast.next = s_axis_q_tuser[0]
-            have_q.next = 1
-        if m_fire and s_axis_m_tlast:
-            have_q.next = 0
+        if row_end:
+            # the row is done: the skid's query (or one arriving now) takes its place
+            if have_qnext:
+                qreg.next = qnext
+                qlast.next = qnext_last
+                have_qnext.next = 0
+            elif q_fire:
+                qreg.next = s_axis_q_tdata
+                qlast.next = s_axis_q_tuser[0]
+            else:
+                have_q.next = 0
             if qlast:
                 running.next = 0
+        elif q_fire:
+            if have_q:
+                qnext.next = s_axis_q_tdata
+                qnext_last.next = s_axis_q_tuser[0]
+                have_qnext.next = 1
+            else:
+                qreg.next = s_axis_q_tdata
+                qlast.next = s_axis_q_tuser[0]
+                have_q.next = 1
 
     @always_seq(clk.posedge, reset=rst)
     def out_reg():
@@ -198,4 +229,4 @@ def sddmm(clk, rst, s_axis_k_tdata, s_axis_k_tvalid, s_axis_k_tready, s_axis_k_t
             else:
                 m_axis_s_tdata.next = concat(score, s_axis_m_tdata)
 
-    return insts, handshakes, fires, key_read, key_write, ctrl, out_reg
+    return insts, q_slot, handshakes, fires, key_read, key_write, ctrl, out_reg

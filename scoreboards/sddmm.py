@@ -2,9 +2,11 @@
 
 A K load sets the keys and requantisation of the head; each query row's output is predicted
 when both its Q beat and its mask packet have been seen (the streams run concurrently, in row
-order on each). Every (column, score) pair of every row and the EMPTY flag are compared
-exactly (the RTL and ``models.sddmm.row_out`` do the same integer arithmetic; the model's
-budget against float64 is tested in tests/unit/test_model_sddmm.py).
+order on each). A reset forgets the keys and the rows not yet paired (the DUT waits for a K
+load); ``resets`` counts the resets, so that the head sequences reload K after one. Every
+(column, score) pair of every row and the EMPTY flag are compared exactly (the RTL and
+``models.sddmm.row_out`` do the same integer arithmetic; the model's budget against float64 is
+tested in tests/unit/test_model_sddmm.py).
 """
 
 from __future__ import annotations
@@ -29,15 +31,19 @@ class SddmmModel:
         self.p = p
         self.keys: KLoad | None = None
         self.qs: deque[QRow] = deque()
+        self.q_cycles: deque[int] = deque()  # handshake cycle of every Q row in self.qs
         self.ms: deque[MaskRow] = deque()
+        self.last_m_cycle: int | None = None  # the head's last paired mask row ended then
         self.rows = 0  # rows predicted since the last K load
+        self.resets = 0  # DUT resets seen (the head sequences reload K when this changes)
 
     def write(self, stream: str, txn: Any, cycle: int) -> list[Expected]:
         if stream == K_PREFIX:
-            self.keys, self.rows = txn, 0
+            self.keys, self.rows, self.last_m_cycle = txn, 0, None
             return []
         if stream == Q_PREFIX:
             self.qs.append(txn)
+            self.q_cycles.append(cycle)
         elif stream == M_PREFIX:
             self.ms.append(txn)
         else:
@@ -48,15 +54,31 @@ class SddmmModel:
                 raise NoKeysError(f"sddmm[{self.p.tag}]: a query row arrived before any K load "
                                   f"(after reset the block waits for one on {K_PREFIX})")
             q, m = self.qs.popleft(), self.ms.popleft()
+            self.q_cycles.popleft()
+            self.last_m_cycle = cycle
             out.append(Expected(S_PREFIX, row_out(self.p, self.keys, q, m),
                                 f"row {self.rows} of the head, {len(m.cols)} kept"))
             self.rows += 1
         return out
 
     def reset(self) -> None:
+        """The DUT was reset: it forgot the keys and the rows it held; it waits for a K
+        load."""
         self.keys = None
         self.qs.clear()
+        self.q_cycles.clear()
         self.ms.clear()
+        self.last_m_cycle = None
+        self.resets += 1
+
+    def next_q_timing(self) -> str:
+        """How the query of the next row to pair arrived: ``"first"`` (the head's first row,
+        or no query yet), ``"prefetched"`` (its handshake came no later than the previous
+        row's last mask beat: the RTL's Q skid took it while that row streamed) or
+        ``"waited"`` (after it). Read by the coverage before the row's mask row is written."""
+        if not self.q_cycles or self.last_m_cycle is None:
+            return "first"
+        return "prefetched" if self.q_cycles[0] <= self.last_m_cycle else "waited"
 
 
 def route(txn: Any) -> str:

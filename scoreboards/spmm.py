@@ -1,4 +1,5 @@
-"""spmm scoreboard binding: a V load sets the head's values and requantisation; every P row
+"""spmm scoreboard binding: a V load sets the head's values and requantisation (a reset
+forgets them; ``resets`` counts the resets, for the sequences' reload); every P row
 predicts one output row, compared exactly element by element (the RTL and
 ``models.spmm.row_out`` do the same integer arithmetic; the budgets against float64 are tested
 in tests/unit/test_model_spmm.py)."""
@@ -23,6 +24,7 @@ class SpmmModel:
     def __init__(self, p: SpmmParams):
         self.p = p
         self.values: VLoad | None = None
+        self.resets = 0  # DUT resets seen (the head sequences reload V when this changes)
 
     def write(self, stream: str, txn: Any, cycle: int) -> list[Expected]:
         if stream == V_PREFIX:
@@ -37,7 +39,9 @@ class SpmmModel:
                          f"{len(txn.cols)} kept{', last row' if txn.last else ''}")]
 
     def reset(self) -> None:
+        """The DUT was reset: it forgot the values; it waits for a V load."""
         self.values = None
+        self.resets += 1
 
 
 def route(txn: Any) -> str:

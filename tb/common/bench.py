@@ -236,8 +236,9 @@ class StreamBench:
     def _all_stalls(self) -> list[stalls.Stall]:
         return [d.stall for d in self.drivers.values()] + [k.stall for k in self.sinks.values()]
 
-    def budget_cycles(self) -> int:
-        base = self.spec.cycles(self.p, self.sent)
+    def budget_cycles(self, extra: list[Any] = ()) -> int:
+        """Timeout budget of every transaction sent so far (and of ``extra``, about to be)."""
+        base = self.spec.cycles(self.p, self.sent + list(extra))
         ss = self._all_stalls()
         idle = max((d.stall.rate for d in self.drivers.values()), default=0.0)
         bp = max((k.stall.rate for k in self.sinks.values()), default=0.0)

@@ -1,23 +1,20 @@
-"""Functional coverage of ``sddmm`` mask rows (cocotb-coverage), sampled by the bench."""
+"""Functional coverage of ``sddmm`` mask rows (cocotb-coverage), sampled by the bench (before
+the row goes to the model): the family's row cover points (tb/common/attention.py), where the
+kept columns are, and whether the row's Q beat was prefetched."""
 
 from __future__ import annotations
 
-from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_section
+from cocotb_coverage.coverage import CoverPoint, coverage_section
 
 from models.sddmm import MaskRow, SddmmParams
+from scoreboards.sddmm import M_PREFIX, S_PREFIX
+from tb.common.attention import member, row_coverpoints
+from tb.common.uvm import bench
 
-KEPT_BINS = ["0", "1", "few", "many", "all"]  # kept keys of a row, of max_keys
 COL_BINS = ["first", "last", "inside"]  # where the kept columns are
-STALL_BINS = ["none", "some"]
-
-
-def kept_bin(p: SddmmParams, m: MaskRow) -> str:
-    n = len(m.cols)
-    if n in (0, 1):
-        return str(n)
-    if n == p.max_keys:
-        return "all"
-    return "few" if n <= max(p.max_keys // 8, 1) else "many"
+#: how the row's Q beat came (scoreboards/sddmm.py next_q_timing): a head's first row; during
+#: the previous row's mask beats (the Q skid); after them
+Q_TIMING_BINS = ["first", "prefetched", "waited"]
 
 
 def col_bins(p: SddmmParams, m: MaskRow) -> list[str]:
@@ -32,19 +29,12 @@ def col_bins(p: SddmmParams, m: MaskRow) -> list[str]:
     return sorted(out)
 
 
-def _member(value, b) -> bool:
-    return b in value
-
-
 _cov = coverage_section(
-    CoverPoint("sddmm.kept", xf=lambda p, m, kn: kept_bin(p, m), bins=KEPT_BINS),
+    *row_coverpoints("sddmm", M_PREFIX, S_PREFIX),
     CoverPoint("sddmm.cols", xf=lambda p, m, kn: col_bins(p, m), bins=COL_BINS,
-               rel=_member, inj=False),
-    CoverPoint("sddmm.idle", xf=lambda p, m, kn: kn.stall_class("s_axis_m", True),
-               bins=STALL_BINS),
-    CoverPoint("sddmm.backpressure", xf=lambda p, m, kn: kn.stall_class("m_axis_s", False),
-               bins=STALL_BINS),
-    CoverCross("sddmm.kept_x_backpressure", items=["sddmm.kept", "sddmm.backpressure"]),
+               rel=member, inj=False),
+    CoverPoint("sddmm.q_prefetch", xf=lambda p, m, kn: bench().model.next_q_timing(),
+               bins=Q_TIMING_BINS),
 )
 
 

@@ -14,26 +14,22 @@ from models.sddmm import (
     output_latency,
 )
 from scoreboards import sddmm as sd_sb
-from tb.common.bench import BlockSpec, StreamSpec
+from tb.common.attention import head_spec, useful_macs
+from tb.common.bench import StreamSpec
 from tb.common.uvm import BlockTest
 from tb.sddmm.coverage import sample
 
-SDDMM_SPEC = BlockSpec(
-    name="sddmm",
+SDDMM_SPEC = head_spec(
+    "sddmm",
     inputs=[
         StreamSpec(sd_sb.K_PREFIX, decode_k, encode_k),
         StreamSpec(sd_sb.Q_PREFIX, decode_q, encode_q),
-        # useful work: head_dim MACs per kept entry
-        StreamSpec(sd_sb.M_PREFIX, decode_m, encode_m, sample=sample,
-                   useful_ops=lambda p, m: p.head_dim * len(m.cols)),
+        StreamSpec(sd_sb.M_PREFIX, decode_m, encode_m, sample=sample, useful_ops=useful_macs),
     ],
     outputs=[StreamSpec(sd_sb.S_PREFIX, decode_out)],
     predictor=sd_sb.SddmmModel,
-    compare=sd_sb.compare,
-    cycles=sd_sb.cycles,
-    n_pe=lambda p: p.head_dim,
+    scoreboard=sd_sb,
     latency=output_latency,
-    route=sd_sb.route,
     timing_input=sd_sb.Q_PREFIX,
 )
 

@@ -1,12 +1,11 @@
-"""cocotb/pyuvm tests of ``sddmm`` (the module the runner loads). Tests only choose stimulus.
-
-No reset-mid-stream tests yet: a reset makes the block forget the head's keys, and the forked
-Q/mask sequences would have to reload them (as delta_lstm's sequences do for its weights)."""
+"""cocotb/pyuvm tests of ``sddmm`` (the module the runner loads). Tests only choose stimulus:
+the attention family's tests (tb/common/attention.py ``head_tests``), the reset tests included
+(a reset makes the block forget the head's keys; the head sequence sends the head again from
+its K load)."""
 
 from __future__ import annotations
 
-from tb.common.tests import stall_matrix, test_class
-from tb.common.uvm import CycleCheckTest
+from tb.common.attention import head_tests
 from tb.sddmm.env import SddmmTest
 from tb.sddmm.sequences import (
     BackToBackSeq,
@@ -15,13 +14,9 @@ from tb.sddmm.sequences import (
     ExtremesSeq,
     MaskShapesSeq,
     RandomHeadsSeq,
+    ResetSeq,
 )
 
-RandomTest = test_class(globals(), SddmmTest, "RandomTest", RandomHeadsSeq)
-test_class(globals(), SddmmTest, "ExtremesTest", ExtremesSeq)
-test_class(globals(), SddmmTest, "MaskShapesTest", MaskShapesSeq)
-test_class(globals(), SddmmTest, "BackToBackTest", BackToBackSeq)
-test_class(globals(), SddmmTest, "DeitMaskTest", DeitMaskSeq)
-test_class(globals(), SddmmTest, "CycleTest", CycleSeq, CycleCheckTest,
-           doc=CycleCheckTest.__doc__)
-stall_matrix(globals(), RandomTest)
+head_tests(globals(), SddmmTest, random=RandomHeadsSeq, extremes=ExtremesSeq,
+           mask_shapes=MaskShapesSeq, back_to_back=BackToBackSeq, deit=DeitMaskSeq,
+           cycle=CycleSeq, reset=ResetSeq)

@@ -8,30 +8,34 @@ from models.attn_mask import deit_rows
 from models.fixed import smax, smin
 from models.sddmm import SddmmHead, SddmmParams, head_txns, random_head
 from scoreboards.sddmm import M_PREFIX, Q_PREFIX
-from tb.common.uvm import VirtualSeq, cycle_scale
+from tb.common import attention
+from tb.common.attention import (
+    DENSITIES,
+    N_BACK_TO_BACK,
+    N_CYCLE_QUERIES,
+    N_DEIT_QUERIES,
+    N_RANDOM_HEADS,
+    N_RESET_HEADS,
+    RANDOM_KEYS_MAX,
+    RANDOM_QUERIES_MAX,
+    RESET_KEYS,
+    RESET_QUERIES,
+    HeadTxns,
+)
+from tb.common.uvm import cycle_scale
 
-RANDOM_KEYS_MAX = 64  # keys of a random head: the stall matrix runs it 8 times; the full
-#: max_keys heads are in MaskShapes and the cycle test (once each)
-N_RANDOM_HEADS = 3  # heads per random test: a K reload between heads, under stalls
-RANDOM_QUERIES_MAX = 6  # query rows per random head
-DENSITIES = (0.05, 0.3, 1.0)  # ViTCoD-sparse, medium, dense
-N_BACK_TO_BACK = 8  # small heads in a row: K reloads right after a head's last row
-N_CYCLE_QUERIES = 12  # per cycle_scale(): one head, back to back rows
-N_DEIT_QUERIES = 8  # real-mask query rows per test (of 197)
+
+def split(p: SddmmParams, h: SddmmHead) -> HeadTxns:
+    """A head as the K load, then its Q rows and mask rows (driven concurrently)."""
+    kload, qs, ms = head_txns(p, h)
+    return HeadTxns([kload], {Q_PREFIX: qs, M_PREFIX: ms})
 
 
-class HeadSequence(VirtualSeq):
-    """Sends what :meth:`heads` yields: per head the K load, then Q and mask rows forked."""
+class HeadSequence(attention.HeadSequence):
+    """Sends what :meth:`heads` yields: per head the K load, then Q and mask rows forked
+    (tb/common/attention.py; a reset during a head sends it again from its K load)."""
 
-    def heads(self, p: SddmmParams, rng):
-        raise NotImplementedError(f"{type(self).__name__} must define heads(p, rng)")
-
-    async def body(self):
-        b = self.bench
-        for h in self.heads(b.p, b.rng):
-            kload, qs, ms = head_txns(b.p, h)
-            await self.send(kload)
-            await self.fork({Q_PREFIX: qs, M_PREFIX: ms})
+    split = staticmethod(split)
 
 
 def _n_keys(p: SddmmParams, rng) -> int:
@@ -119,6 +123,15 @@ class CycleSeq(HeadSequence):
         h.mask[0, :] = False
         h.mask[1, :] = True
         yield h
+
+
+class ResetSeq(HeadSequence):
+    """Small heads (up to RESET_KEYS keys, RESET_QUERIES rows at half density): a reset
+    lands in a head's rows, and the head is sent again from its K load."""
+
+    def heads(self, p: SddmmParams, rng):
+        for _ in range(N_RESET_HEADS):
+            yield random_head(p, rng, RESET_QUERIES, min(p.max_keys, RESET_KEYS), density=0.5)
 
 
 def deit_head(p: SddmmParams, rng, n_q: int) -> SddmmHead:

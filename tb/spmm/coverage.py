@@ -1,23 +1,15 @@
-"""Functional coverage of ``spmm`` P rows (cocotb-coverage), sampled by the bench."""
+"""Functional coverage of ``spmm`` P rows (cocotb-coverage), sampled by the bench: the
+family's row cover points (tb/common/attention.py) plus the probability values."""
 
 from __future__ import annotations
 
-from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_section
+from cocotb_coverage.coverage import CoverPoint, coverage_section
 
 from models.spmm import PRow, SpmmParams
+from scoreboards.spmm import O_PREFIX, P_PREFIX
+from tb.common.attention import member, row_coverpoints
 
-KEPT_BINS = ["0", "1", "few", "many", "all"]  # kept keys of a row, of max_keys
 PROB_BINS = ["zero", "max", "inside"]  # probabilities at 0, at 2**PW - 1, between
-STALL_BINS = ["none", "some"]
-
-
-def kept_bin(p: SpmmParams, r: PRow) -> str:
-    n = len(r.cols)
-    if n in (0, 1):
-        return str(n)
-    if n == p.max_keys:
-        return "all"
-    return "few" if n <= max(p.max_keys // 8, 1) else "many"
 
 
 def prob_bins(p: SpmmParams, r: PRow) -> list[str]:
@@ -33,19 +25,10 @@ def prob_bins(p: SpmmParams, r: PRow) -> list[str]:
     return sorted(out)
 
 
-def _member(value, b) -> bool:
-    return b in value
-
-
 _cov = coverage_section(
-    CoverPoint("spmm.kept", xf=lambda p, r, kn: kept_bin(p, r), bins=KEPT_BINS),
+    *row_coverpoints("spmm", P_PREFIX, O_PREFIX),
     CoverPoint("spmm.probs", xf=lambda p, r, kn: prob_bins(p, r), bins=PROB_BINS,
-               rel=_member, inj=False),
-    CoverPoint("spmm.idle", xf=lambda p, r, kn: kn.stall_class("s_axis_p", True),
-               bins=STALL_BINS),
-    CoverPoint("spmm.backpressure", xf=lambda p, r, kn: kn.stall_class("m_axis_o", False),
-               bins=STALL_BINS),
-    CoverCross("spmm.kept_x_backpressure", items=["spmm.kept", "spmm.backpressure"]),
+               rel=member, inj=False),
 )
 
 

@@ -8,31 +8,35 @@ import numpy as np
 from models.attn_mask import deit_rows
 from models.fixed import smax, smin
 from models.spmm import SpmmHead, SpmmParams, head_from_dense, head_txns, random_head
-from tb.common.uvm import VirtualSeq, cycle_scale
+from scoreboards.spmm import P_PREFIX
+from tb.common import attention
+from tb.common.attention import (
+    DENSITIES,
+    N_BACK_TO_BACK,
+    N_CYCLE_QUERIES,
+    N_DEIT_QUERIES,
+    N_RANDOM_HEADS,
+    N_RESET_HEADS,
+    RANDOM_KEYS_MAX,
+    RANDOM_QUERIES_MAX,
+    RESET_KEYS,
+    RESET_QUERIES,
+    HeadTxns,
+)
+from tb.common.uvm import cycle_scale
 
-RANDOM_KEYS_MAX = 64  # keys of a random head: the stall matrix runs it 8 times; the full
-#: max_keys heads are in MaskShapes and the cycle test (once each)
-N_RANDOM_HEADS = 3  # heads per random test: a V reload between heads, under stalls
-RANDOM_QUERIES_MAX = 6
-DENSITIES = (0.05, 0.3, 1.0)  # ViTCoD-sparse, medium, dense
-N_BACK_TO_BACK = 8
-N_CYCLE_QUERIES = 12  # per cycle_scale()
-N_DEIT_QUERIES = 8
+
+def split(p: SpmmParams, h: SpmmHead) -> HeadTxns:
+    """A head as the V load, then its P rows."""
+    vload, rows = head_txns(p, h)
+    return HeadTxns([vload], {P_PREFIX: rows})
 
 
-class HeadSequence(VirtualSeq):
-    """Sends what :meth:`heads` yields: per head the V load, then its P rows."""
+class HeadSequence(attention.HeadSequence):
+    """Sends what :meth:`heads` yields: per head the V load, then its P rows
+    (tb/common/attention.py; a reset during a head sends it again from its V load)."""
 
-    def heads(self, p: SpmmParams, rng):
-        raise NotImplementedError(f"{type(self).__name__} must define heads(p, rng)")
-
-    async def body(self):
-        b = self.bench
-        for h in self.heads(b.p, b.rng):
-            vload, rows = head_txns(b.p, h)
-            await self.send(vload)
-            for r in rows:
-                await self.send(r)
+    split = staticmethod(split)
 
 
 class RandomHeadsSeq(HeadSequence):
@@ -115,6 +119,15 @@ class CycleSeq(HeadSequence):
         mask[0, :] = False
         mask[1, :] = True
         yield random_head(p, rng, n_q, p.max_keys, mask=mask)
+
+
+class ResetSeq(HeadSequence):
+    """Small heads (up to RESET_KEYS keys, RESET_QUERIES rows at half density): a reset
+    lands in a head's rows, and the head is sent again from its V load."""
+
+    def heads(self, p: SpmmParams, rng):
+        for _ in range(N_RESET_HEADS):
+            yield random_head(p, rng, RESET_QUERIES, min(p.max_keys, RESET_KEYS), density=0.5)
 
 
 def deit_head(p: SpmmParams, rng, n_q: int) -> SpmmHead:

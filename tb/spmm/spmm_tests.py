@@ -1,12 +1,11 @@
-"""cocotb/pyuvm tests of ``spmm`` (the module the runner loads). Tests only choose stimulus.
-
-No reset-mid-stream tests yet: a reset makes the block forget the head's values, and the P
-rows that follow would have to wait for a reload (as delta_lstm's sequences do)."""
+"""cocotb/pyuvm tests of ``spmm`` (the module the runner loads). Tests only choose stimulus:
+the attention family's tests (tb/common/attention.py ``head_tests``), the reset tests included
+(a reset makes the block forget the head's values; the head sequence sends the head again from
+its V load)."""
 
 from __future__ import annotations
 
-from tb.common.tests import stall_matrix, test_class
-from tb.common.uvm import CycleCheckTest
+from tb.common.attention import head_tests
 from tb.spmm.env import SpmmTest
 from tb.spmm.sequences import (
     BackToBackSeq,
@@ -15,13 +14,9 @@ from tb.spmm.sequences import (
     ExtremesSeq,
     MaskShapesSeq,
     RandomHeadsSeq,
+    ResetSeq,
 )
 
-RandomTest = test_class(globals(), SpmmTest, "RandomTest", RandomHeadsSeq)
-test_class(globals(), SpmmTest, "ExtremesTest", ExtremesSeq)
-test_class(globals(), SpmmTest, "MaskShapesTest", MaskShapesSeq)
-test_class(globals(), SpmmTest, "BackToBackTest", BackToBackSeq)
-test_class(globals(), SpmmTest, "DeitMaskTest", DeitMaskSeq)
-test_class(globals(), SpmmTest, "CycleTest", CycleSeq, CycleCheckTest,
-           doc=CycleCheckTest.__doc__)
-stall_matrix(globals(), RandomTest)
+head_tests(globals(), SpmmTest, random=RandomHeadsSeq, extremes=ExtremesSeq,
+           mask_shapes=MaskShapesSeq, back_to_back=BackToBackSeq, deit=DeitMaskSeq,
+           cycle=CycleSeq, reset=ResetSeq)
