@@ -348,10 +348,10 @@ def random_head(p: SparseAttnParams, rng: np.random.Generator, n_q: int, n_k: in
     return AttnHead(q, k, v, mask, s_scale, s_shift, o_scale, o_shift)
 
 
-#: query rows the SDDMM can hold between accepting Q and emitting the row's last score (the
-#: row in progress, the next Q, a row whose last score sits in the output register), plus one:
-#: the depth of the row-flag FIFO (rtl/sparse_attn.py)
-ROW_FLAGS = 4
+#: depth of the row-flag FIFO (rtl/sparse_attn.py): the query rows the SDDMM can hold
+#: between accepting a row's Q beat and emitting its last score -- the row whose last score
+#: sits in the output register, the current row, the next row's Q in the skid
+ROW_FLAGS = 3
 
 
 def col_fifo_depth(p: SparseAttnParams) -> int:

@@ -57,34 +57,50 @@ class Fifo:
 
 
 class SddmmTwin:
-    """rtl/sddmm.py: K load while not running; one Q register (``have_q``); the mask beat
-    fires into the output register when it is free or being taken."""
+    """rtl/sddmm.py: K load while not running; a query register (``have_q``) with a one-entry
+    skid (``have_qnext``) that takes the next row's Q beat while the current row's mask
+    streams, but never past the head's LAST row; the mask beat fires into the output register
+    when it is free or being taken; on a row's last mask beat the skid's query (or one
+    arriving that cycle) becomes the current one."""
 
     def __init__(self):
         self.running = self.have_q = self.qlast = False
+        self.have_qnext = self.qnext_last = False
         self.out_valid, self.out_last = False, False
 
     def comb(self, k: Source, q: Source, m: Source, out_ready: bool, q_gate: bool):
         self.k_fire = k.valid and not self.running
-        self.q_fire = q.valid and self.running and not self.have_q and q_gate
+        q_ready = self.running and not self.have_qnext and not (self.have_q and self.qlast)
+        self.q_fire = q.valid and q_ready and q_gate
         self.m_fire = (m.valid and self.running and self.have_q
                        and (not self.out_valid or out_ready))
+        self.row_end = self.m_fire and m.head
 
     def tick(self, k: Source, q: Source, m: Source, out_taken: bool):
         if self.k_fire:
             if k.head:  # tlast
                 self.running = True
             k.pos += 1
+        q_last = q.head if self.q_fire else None
         if self.q_fire:
-            self.have_q, self.qlast = True, q.head
             q.pos += 1
+        if self.row_end:
+            if self.qlast:
+                self.running = False
+            if self.have_qnext:
+                self.qlast, self.have_qnext = self.qnext_last, False
+            elif q_last is not None:
+                self.qlast = q_last
+            else:
+                self.have_q = False
+        elif q_last is not None:
+            if self.have_q:
+                self.qnext_last, self.have_qnext = q_last, True
+            else:
+                self.qlast, self.have_q = q_last, True
         if out_taken:
             self.out_valid = False
         if self.m_fire:
-            if m.head:  # tlast
-                self.have_q = False
-                if self.qlast:
-                    self.running = False
             self.out_valid, self.out_last = True, m.head
             m.pos += 1
 

@@ -28,6 +28,8 @@ N_RANDOM_HEADS = 3  # heads per random test: K and V reloads between heads, unde
 RANDOM_QUERIES_MAX = 6
 DENSITIES = (0.05, 0.3, 1.0)  # ViTCoD-sparse, medium, dense
 N_BACK_TO_BACK = 8
+ROW_MIX_EXTRA = 8  # one-key rows beyond max_keys behind RowMixSeq's full row
+RING_FULL_EXTRA = 16  # beats beyond the softmax's ring in RingFullSeq (and one-key rows after)
 N_CYCLE_QUERIES = 24  # per cycle_scale(): real DeiT rows of every length, back to back
 N_DEIT_QUERIES = 8  # real-mask rows per random-row test (of 197)
 DEIT_HEAD = (5, 1)  # (layer, head) of the whole real head in DeitHeadTest: 197 x 197
@@ -107,6 +109,14 @@ class ExtremesSeq(HeadSequence):
         h = random_head(p, rng, 2, n_k, density=1.0, extremes=True)
         h.s_shift, h.o_shift = p.sddmm.max_shift, p.spmm.max_shift
         yield h
+        # every shift bit of both requantisers rises and falls, with odd and even scales:
+        # shifts 1, 2, 4, ... then 0
+        for b in range(max(p.sddmm.shift_width, p.spmm.shift_width) + 1):
+            h = random_head(p, rng, 1, n_k, density=1.0, extremes=True)
+            h.s_scale, h.o_scale = (int(x) for x in rng.integers(0, 1 << p.scale_width, 2))
+            h.s_shift = min(1 << b, p.sddmm.max_shift) if b < p.sddmm.shift_width else 0
+            h.o_shift = min(1 << b, p.spmm.max_shift) if b < p.spmm.shift_width else 0
+            yield h
 
 
 class MaskShapesSeq(HeadSequence):
@@ -123,6 +133,41 @@ class MaskShapesSeq(HeadSequence):
         mask[6, int(rng.integers(n_k))] = True
         yield random_head(p, rng, 8, n_k, mask=mask)
         yield random_head(p, rng, 3, n_k, mask=np.zeros((3, n_k), dtype=bool))
+
+
+def tied_head(p: SparseAttnParams, rng, lens: list[int]) -> AttnHead:
+    """A head of ``max_keys`` identical keys (every kept score of a row equal) whose rows keep
+    ``lens`` keys each (the first ones, so a full row keeps all)."""
+    mask = np.zeros((len(lens), p.max_keys), dtype=bool)
+    for i, n in enumerate(lens):
+        mask[i, :n] = True
+    h = random_head(p, rng, len(lens), p.max_keys, mask=mask)
+    h.k[:] = h.k[0]
+    return h
+
+
+class RowMixSeq(HeadSequence):
+    """The softmax's row mix inside the head: a full row, then a run of one-key rows longer
+    than a row (they queue behind its sum pass: the row-loaded counter and the ring near their
+    bounds), then tied rows of 1, 2, 4, ... max_keys keys (every output shift; a full tied row
+    is the largest possible row sum)."""
+
+    def heads(self, p: SparseAttnParams, rng):
+        lens = [p.max_keys] + [1] * (p.max_keys + ROW_MIX_EXTRA)
+        lens += sorted({1 << b for b in range(p.max_keys.bit_length())
+                        if 1 << b <= p.max_keys} | {p.max_keys})
+        yield tied_head(p, rng, lens)
+
+
+class RingFullSeq(HeadSequence):
+    """Full rows, more than the softmax's ring holds, then one-key rows, into a sink that
+    stops for longer than the ring takes to fill (RingFullTest's knobs): the SpMM's output
+    waits, the softmax's emit pipeline holds, its ring and the column FIFO fill, the SDDMM
+    waits with a row in its output register, a row in progress and the next Q in its skid."""
+
+    def heads(self, p: SparseAttnParams, rng):
+        full = -(-(p.softmax.ring_slots + RING_FULL_EXTRA) // p.max_keys)
+        yield tied_head(p, rng, [p.max_keys] * full + [1] * RING_FULL_EXTRA)
 
 
 class BackToBackSeq(HeadSequence):
@@ -160,8 +205,8 @@ class DeitHeadSeq(HeadSequence):
 
 
 class CycleSeq(HeadSequence):
-    """One head, real DeiT rows of every length back to back, plus an empty and a full row
-    (the cycle-model check)."""
+    """Real DeiT rows of every length back to back, plus an empty and a full row, then a head
+    of max_keys keys with a row keeping all of them (the cycle-model check)."""
 
     def heads(self, p: SparseAttnParams, rng):
         n_q = N_CYCLE_QUERIES * cycle_scale()
@@ -169,6 +214,10 @@ class CycleSeq(HeadSequence):
         mask[0, :] = False
         mask[1, :] = True
         yield random_head(p, rng, n_q, mask.shape[1], mask=mask)
+        mask = np.zeros((3, p.max_keys), dtype=bool)
+        mask[1, :] = True
+        mask[2, int(rng.integers(p.max_keys))] = True
+        yield random_head(p, rng, 3, p.max_keys, mask=mask)
 
 
 def bench_heads() -> tuple[list[tuple[int, int]], bool]:

@@ -6,6 +6,7 @@ the forked Q/mask sequences would have to reload them (as delta_lstm's sequences
 
 from __future__ import annotations
 
+from tb.common.bench import Knobs
 from tb.common.tests import stall_matrix, test_class
 from tb.common.uvm import CycleCheckTest
 from tb.sparse_attn.env import SparseAttnTest
@@ -19,7 +20,14 @@ from tb.sparse_attn.sequences import (
     MaskShapesSeq,
     MinilmSeq,
     RandomHeadsSeq,
+    RingFullSeq,
+    RowMixSeq,
 )
+
+#: the sink stops, then goes, for this many cycles each (from the start of the test): longer
+#: than the K load (max_keys <= 256 cycles) plus the time the softmax's ring (519 slots on
+#: typical) takes to fill at one score per cycle
+RING_FULL_BACKPRESSURE = "long:1200"
 
 RandomTest = test_class(globals(), SparseAttnTest, "RandomTest", RandomHeadsSeq)
 test_class(globals(), SparseAttnTest, "ExtremesTest", ExtremesSeq)
@@ -30,6 +38,9 @@ test_class(globals(), SparseAttnTest, "DeitHeadTest", DeitHeadSeq)
 test_class(globals(), SparseAttnTest, "CycleTest", CycleSeq, CycleCheckTest,
            doc=CycleCheckTest.__doc__)
 test_class(globals(), SparseAttnTest, "MinilmTest", MinilmSeq)
+test_class(globals(), SparseAttnTest, "RowMixTest", RowMixSeq)
+test_class(globals(), SparseAttnTest, "RingFullTest", RingFullSeq,
+           knobs=Knobs(idle="none", backpressure=RING_FULL_BACKPRESSURE))
 test_class(globals(), SparseAttnTest, "DeitLayerTest", DeitLayerSeq, CycleCheckTest,
            doc=DeitLayerSeq.__doc__ + "\n\n" + CycleCheckTest.__doc__)
 stall_matrix(globals(), RandomTest)
