@@ -29,7 +29,10 @@ RANDOM_QUERIES_MAX = 6
 DENSITIES = (0.05, 0.3, 1.0)  # ViTCoD-sparse, medium, dense
 N_BACK_TO_BACK = 8
 ROW_MIX_EXTRA = 8  # one-key rows beyond max_keys behind RowMixSeq's full row
-RING_FULL_EXTRA = 16  # beats beyond the softmax's ring in RingFullSeq (and one-key rows after)
+ROW_MIX_FLAT_ROWS = 3  # RowMixSeq's full rows of nearly equal scores
+#: RingFullSeq's rows, in ring capacities: the sink's first stop (after 600 cycles) must find
+#: rows still coming, a ring's worth of them after the K load
+RING_FULL_ROUNDS = 2
 N_CYCLE_QUERIES = 24  # per cycle_scale(): real DeiT rows of every length, back to back
 N_DEIT_QUERIES = 8  # real-mask rows per random-row test (of 197)
 DEIT_HEAD = (5, 1)  # (layer, head) of the whole real head in DeitHeadTest: 197 x 197
@@ -157,17 +160,23 @@ class RowMixSeq(HeadSequence):
         lens += sorted({1 << b for b in range(p.max_keys.bit_length())
                         if 1 << b <= p.max_keys} | {p.max_keys})
         yield tied_head(p, rng, lens)
+        # full rows of nearly equal scores (half a log2 unit apart at most): the row sum
+        # near its largest with every low bit in play
+        mask = np.ones((ROW_MIX_FLAT_ROWS, p.max_keys), dtype=bool)
+        yield random_head(p, rng, ROW_MIX_FLAT_ROWS, p.max_keys, mask=mask,
+                          spread_bits=max(p.frac_bits - 1, 0))
 
 
 class RingFullSeq(HeadSequence):
-    """Full rows, more than the softmax's ring holds, then one-key rows, into a sink that
-    stops for longer than the ring takes to fill (RingFullTest's knobs): the SpMM's output
-    waits, the softmax's emit pipeline holds, its ring and the column FIFO fill, the SDDMM
-    waits with a row in its output register, a row in progress and the next Q in its skid."""
+    """RING_FULL_ROUNDS ring capacities of one-key rows, one per cycle, into a sink that stops
+    for longer than the ring takes to fill (RingFullTest's knobs): one output per row, so the
+    SpMM's output waits, the softmax's emit pipeline holds, its ring fills with rows that are
+    all summed and inverted (every row ready to emit), the column FIFO fills, and the SDDMM
+    waits with a row in its output register, a row in progress and the next Q in its skid
+    (the row-flag FIFO full)."""
 
     def heads(self, p: SparseAttnParams, rng):
-        full = -(-(p.softmax.ring_slots + RING_FULL_EXTRA) // p.max_keys)
-        yield tied_head(p, rng, [p.max_keys] * full + [1] * RING_FULL_EXTRA)
+        yield tied_head(p, rng, [1] * (RING_FULL_ROUNDS * p.softmax.ring_slots))
 
 
 class BackToBackSeq(HeadSequence):

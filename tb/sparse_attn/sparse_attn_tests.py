@@ -24,10 +24,11 @@ from tb.sparse_attn.sequences import (
     RowMixSeq,
 )
 
-#: the sink stops, then goes, for this many cycles each (from the start of the test): longer
-#: than the K load (max_keys <= 256 cycles) plus the time the softmax's ring (519 slots on
-#: typical) takes to fill at one score per cycle
-RING_FULL_BACKPRESSURE = "long:1200"
+#: the sink goes, then stops, for this many cycles each: a stop outlasts the time the
+#: softmax's ring (519 slots on typical) takes to fill with one-key rows at one per cycle, and
+#: the first stop begins while RingFullSeq's rows are still coming (its 2 x 519 rows start
+#: after the K load of 256 cycles)
+RING_FULL_BACKPRESSURE = "burst:600"
 
 RandomTest = test_class(globals(), SparseAttnTest, "RandomTest", RandomHeadsSeq)
 test_class(globals(), SparseAttnTest, "ExtremesTest", ExtremesSeq)
@@ -38,7 +39,8 @@ test_class(globals(), SparseAttnTest, "DeitHeadTest", DeitHeadSeq)
 test_class(globals(), SparseAttnTest, "CycleTest", CycleSeq, CycleCheckTest,
            doc=CycleCheckTest.__doc__)
 test_class(globals(), SparseAttnTest, "MinilmTest", MinilmSeq)
-test_class(globals(), SparseAttnTest, "RowMixTest", RowMixSeq)
+test_class(globals(), SparseAttnTest, "RowMixTest", RowMixSeq, CycleCheckTest,
+           doc=RowMixSeq.__doc__ + "\n\n" + CycleCheckTest.__doc__)
 test_class(globals(), SparseAttnTest, "RingFullTest", RingFullSeq,
            knobs=Knobs(idle="none", backpressure=RING_FULL_BACKPRESSURE))
 test_class(globals(), SparseAttnTest, "DeitLayerTest", DeitLayerSeq, CycleCheckTest,
