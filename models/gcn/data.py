@@ -178,3 +178,13 @@ def load_cora_fixture(path: Path = CORA_FIXTURE) -> CoraFixture:
     feats[rows, z["feat_indices"].astype(np.int64)] = 1
     return CoraFixture(feats, z["labels"].astype(np.int64), z["paper_id"].astype(np.int64),
                        z["edges"].astype(np.int64))
+
+
+CORA_WEIGHTS = DATA_DIR / "cora_planetoid" / "gcn_weights.npz"
+
+
+def load_gcn_weights(path: Path = CORA_WEIGHTS) -> tuple[np.ndarray, np.ndarray]:
+    """(W1 (1433, 16), W2 (16, 7)) float64 of the committed trained float GCN
+    (``models.gcn.train.train_gcn`` with its defaults; ``tools/gcn_report.py --train`` redoes it)."""
+    z = np.load(path)
+    return z["w1"].astype(np.float64), z["w2"].astype(np.float64)
