@@ -11,9 +11,11 @@ package's edge table in Planetoid order.
 
 Usage (pyarrow is the only extra; nothing is installed into the project's venv)::
 
-    pip download --no-deps graphdatascience==2.2 -d /tmp/gds && unzip -q /tmp/gds/*.whl -d /tmp/gds/whl
+    pip download --no-deps graphdatascience==2.2 -d /tmp/gds
+    unzip -q /tmp/gds/*.whl -d /tmp/gds/whl
     pip install --no-deps --target /tmp/pqlib pyarrow
-    PYTHONPATH=/tmp/pqlib python -m tools.gcn_cora_fixture /tmp/gds/whl/graphdatascience/resources/cora
+    PYTHONPATH=/tmp/pqlib python -m tools.gcn_cora_fixture \
+        /tmp/gds/whl/graphdatascience/resources/cora
 """
 
 from __future__ import annotations

@@ -185,6 +185,6 @@ CORA_WEIGHTS = DATA_DIR / "cora_planetoid" / "gcn_weights.npz"
 
 def load_gcn_weights(path: Path = CORA_WEIGHTS) -> tuple[np.ndarray, np.ndarray]:
     """(W1 (1433, 16), W2 (16, 7)) float64 of the committed trained float GCN
-    (``models.gcn.train.train_gcn`` with its defaults; ``tools/gcn_report.py --train`` redoes it)."""
+    (``models.gcn.train.train_gcn``, its defaults; ``tools/gcn_report.py --train`` redoes it)."""
     z = np.load(path)
     return z["w1"].astype(np.float64), z["w2"].astype(np.float64)
