@@ -17,6 +17,8 @@ from tests.sim.runner import ROOT, report, run, setup_tools
 
 SIM = "verilator"
 TEST = "MinilmTest"
+#: harness memory per stream: 12 dense heads are 12 x 197 x 197 = 466 k mask beats
+DEPTH = 1 << 19
 
 
 @pytest.mark.slow
@@ -25,7 +27,7 @@ TEST = "MinilmTest"
 def test_minilm_heads_through_the_rtl(seed):
     setup_tools(SIM)
     p = get_config("sparse_attn", "typical")
-    res = run(p, SIM, seed=seed, test=TEST, mode="fast",
+    res = run(p, SIM, seed=seed, test=TEST, mode="fast", fast_depth=DEPTH,
               env={MINILM_ENV: "all", MINILM_MASK_ENV: "both"})
     assert res.ok, report(res)
     row = next(r for r in res.rows if r["test"] == TEST)
