@@ -2,9 +2,10 @@
 so that it also toggles the harness clock.
 
 The harness's fast-mode clock (tests/sim/harness.py) is, on Icarus, ``always #5 hclk =
-zs_hdl_clock ? !hclk : 1'b0``. Under Verilator that needs ``--timing`` and resumes a coroutine
-every half period, and the timing scheduler's bookkeeping runs every time step; on a fast block
-that was a tenth of the simulation phase. With ``HCLK_DEFINE`` the harness takes the clock as
+zs_hdl_clock ? !hclk : 1'b0``. Under Verilator that needs ``--timing``: a coroutine that the
+timing scheduler resumes every half period (delta_lstm max: the simulation phase is 1.36x
+faster without it, the median of 9 interleaved pairs on a shared machine; README "Fast
+mode"). With ``HCLK_DEFINE`` the harness takes the clock as
 an input port instead, and this main toggles it with the same rule at the same point of the time
 step: after the timed (cocotb ``Timer``) callbacks of the new time, before its first eval, which
 is where the timing scheduler resumed the always block. Everything else -- VPI start-up, the
