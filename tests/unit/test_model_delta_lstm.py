@@ -324,19 +324,27 @@ def test_one_step_error_within_derived_bound(seed, name):
           f"|c| <= {C_MAX}; max |c| {c_top:.3f})")
 
 
-#: Free-running, the same recurrence carries e_h and e_c across steps. Its loop gain is
-#: Σ_j |w_hh[r, j]| (e_h -> e_pre) times about 1/(1 - f) (cell memory), so no a-priori number
-#: exists for f near 1; the test network is contractive (W_hh rows scaled to Σ|w| =
-#: RECURRENT_L1) and the budget is the recurrence evaluated along the float trajectory, checked
-#: elementwise at every step. FREE_RUN_CEILING only asserts that this bound stays informative
-#: (below half the h range [-1, 1]); measured errors are about one gate LSB (0.07 for Q2.4,
-#: 0.02 for Q2.8), their bounds 0.6-0.8 and 0.2-0.25 (seeds 0-5).
+#: Free-running, the same recurrence carries e_h and e_c across steps: e_h comes back into
+#: the pre-activations through Σ_j |w_hh[r, j]| (W_hh rows scaled to RECURRENT_L1, so that path
+#: is contractive) and the cell passes e_c on with gain min(1, f + e_f). That gain is 1 for
+#: every f >= 1 - e_f (about 0.93 for Q2.4), and a random network does not keep f below it:
+#: the bound then climbs by about the one-step injection per step for as long as f stays
+#: there. So no a-priori ceiling on the bound exists, for any f near 1: the former
+#: FREE_RUN_CEILING = 1.0 was read off seeds 0-5 and failed at seeds 314 (bound 1.047 at step
+#: 1160, unit 4: f 0.93, e_c 1.08, error 0.06) and 560 (1.122) of 1..2000, while the elementwise
+#: bound held at every step of every seed. Every injection term of :func:`error_bound` is already
+#: checked against :func:`one_step_budget` by the one-step test; here the bound is the
+#: recurrence evaluated along the float trajectory, checked elementwise at every step, and its
+#: maximum is printed. Measured errors are about one gate LSB (0.07 for Q2.4, 0.02 for Q2.8).
 RECURRENT_L1 = 0.25
-FREE_RUN_CEILING = 1.0
 
 
 @pytest.mark.parametrize("name", BUDGET_CONFIGS)
 def test_free_running_error_within_derived_bound(seed, name):
+    """Free-running from the initial state: the model's h stays inside the elementwise bound
+    of :func:`error_bound` carried along the float trajectory (no saturation, which the bound
+    assumes), at every step."""
+    print(f"{name}: seed {seed} (reproduce: --seed {seed})")
     p = BUDGET_CONFIGS[name]
     e_sig, e_tanh = lut_errors(p)
     rng = np.random.default_rng(seed)
@@ -346,17 +354,19 @@ def test_free_running_error_within_derived_bound(seed, name):
     wt = quantise_lstm(p, *fl, prune=False)
     xs = quantise_act(p, rng.uniform(-1, 1, (T_LONG, p.input_size)))
     hs, _, stats = delta_lstm_seq(p, wt, xs)
-    assert sum(s.pre_saturated + s.c_saturated for s in stats) == 0
     h_f = c_f = e_h = e_c = np.zeros(p.hidden_size)
     worst = bound = 0.0
-    for t, x in enumerate(xs):
+    for t, (x, s) in enumerate(zip(xs, stats)):
+        where = f"seed {seed}, step {t}"
+        assert s.pre_saturated == 0 and s.c_saturated == 0, where  # the bound assumes none
         xf = to_float(x, p.act_frac)
         e_h, e_c = error_bound(p, wt, fl, xf, h_f, c_f, e_h, e_c, e_sig, e_tanh)
         h_f, c_f = float_lstm_step(*fl, xf, h_f, c_f)
         err = np.abs(to_float(hs[t], p.act_frac) - h_f)
-        assert np.all(err <= e_h + 1e-12)
+        u = int(np.argmax(err - e_h))
+        assert err[u] <= e_h[u] + 1e-12, (
+            f"{where}, unit {u}: |h' - h| = {err[u]:.4f} > bound {e_h[u]:.4f} (e_c {e_c[u]:.4f})")
         worst, bound = max(worst, float(err.max())), max(bound, float(e_h.max()))
-    assert bound <= FREE_RUN_CEILING
     print(f"{name}: worst free-running |h' - h| = {worst:.4f}, bound {bound:.3f}")
 
 
