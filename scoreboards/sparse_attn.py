@@ -39,6 +39,7 @@ class SparseAttnModel:
 
     def __init__(self, p: SparseAttnParams):
         self.p = p
+        self.resets = -1  # DUT resets seen (the reset tests' head sequence reloads K and V)
         self.reset()
 
     def write(self, stream: str, txn: Any, cycle: int) -> list[Expected]:
@@ -65,6 +66,8 @@ class SparseAttnModel:
         return out
 
     def reset(self) -> None:
+        """The DUT forgets both loads and every row in flight."""
+        self.resets += 1
         self.ks: deque[KLoad] = deque()
         self.vs: deque[VLoad] = deque()
         self.qs: deque[QRow] = deque()

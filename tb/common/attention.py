@@ -36,7 +36,7 @@ from types import ModuleType
 from typing import Any
 
 import cocotb
-from cocotb.triggers import SimTimeoutError, with_timeout
+from cocotb.triggers import RisingEdge, SimTimeoutError, with_timeout
 from cocotb_coverage.coverage import CoverCross, CoverPoint
 
 from scoreboards.base import ScoreboardError
@@ -116,8 +116,13 @@ class HeadSequence(VirtualSeq):
 
     async def _send_loads(self, loads: list[Any]) -> int:
         """Send every load until all of them complete with no reset during or after them;
-        returns the reset count they completed under."""
+        returns the reset count they completed under. A reset still in progress is waited
+        out first: the count it will end with is the one the loads must complete under (read
+        during the reset, it is one short, and the loads, accepted after it, would be sent a
+        second time to a block that already holds them and waits for its rows)."""
         while True:
+            while in_reset(self.bench.dut.rst):
+                await RisingEdge(self.bench.dut.clk)
             before = self._resets()
             for ld in loads:
                 await self.send(ld)

@@ -20,6 +20,7 @@ from models.sparse_attn import (
     head_txns,
     random_head,
 )
+from tb.common import attention
 from tb.common.uvm import VirtualSeq, cycle_scale
 
 RANDOM_KEYS_MAX = 64  # keys of a random head: the stall matrix runs it 8 times; full-size
@@ -294,3 +295,21 @@ class MinilmSeq(HeadSequence):
         for i in idx:
             for sparse in kinds:
                 yield sparse_attn_head(p, mh, i, sparse, masks)
+
+
+def _reset_split(p: SparseAttnParams, h: AttnHead) -> attention.HeadTxns:
+    k, v, qs, ms = head_txns(p, h)
+    return attention.HeadTxns(loads=[k, v], rows={Q_PREFIX: qs, M_PREFIX: ms})
+
+
+class ResetSeq(attention.HeadSequence):
+    """Small heads (up to RESET_KEYS keys, RESET_QUERIES rows at half density), each sent as
+    its K and V loads and then its rows (tb/common/attention.py): a reset lands in a head's
+    loads or rows, the engines forget both loads, and the head is sent again from its K load."""
+
+    split = staticmethod(_reset_split)
+
+    def heads(self, p: SparseAttnParams, rng):
+        for _ in range(attention.N_RESET_HEADS):
+            yield random_head(p, rng, attention.RESET_QUERIES,
+                              min(p.max_keys, attention.RESET_KEYS), density=0.5)

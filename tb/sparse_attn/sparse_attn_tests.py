@@ -1,11 +1,10 @@
 """cocotb/pyuvm tests of ``sparse_attn`` (the module the runner loads). Tests only choose
-stimulus.
-
-No reset-mid-stream tests yet: a reset makes the block forget the head's keys and values, and
-the forked Q/mask sequences would have to reload them (as delta_lstm's sequences do)."""
+stimulus. The reset tests are the family's (tb/common/attention.py): every engine forgets its
+load on reset, and the head sequence sends the head again from its K and V loads."""
 
 from __future__ import annotations
 
+from tb.common.attention import RESET_DOC, RESET_TESTS
 from tb.common.bench import Knobs
 from tb.common.tests import stall_matrix, test_class
 from tb.common.uvm import CycleCheckTest
@@ -20,6 +19,7 @@ from tb.sparse_attn.sequences import (
     MaskShapesSeq,
     MinilmSeq,
     RandomHeadsSeq,
+    ResetSeq,
     RingFullSeq,
     RowMixSeq,
 )
@@ -46,3 +46,6 @@ test_class(globals(), SparseAttnTest, "RingFullTest", RingFullSeq,
 test_class(globals(), SparseAttnTest, "DeitLayerTest", DeitLayerSeq, CycleCheckTest,
            doc=DeitLayerSeq.__doc__ + "\n\n" + CycleCheckTest.__doc__)
 stall_matrix(globals(), RandomTest)
+for _name, _mixin in RESET_TESTS:
+    test_class(globals(), SparseAttnTest, _name, ResetSeq, _mixin, doc=_mixin.__doc__ + RESET_DOC,
+               fast_ok=False, timing_dependent=False)
