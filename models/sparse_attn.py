@@ -46,6 +46,7 @@ import numpy as np
 from models import sddmm as sd
 from models import softmax as sm
 from models import spmm as mm
+from models.attn_load import check_load
 from models.attn_mask import check_dense_mask, mask_to_rows, random_mask
 from models.fixed import smax, smin
 from models.params import BlockParams, ParamError
@@ -178,7 +179,7 @@ class AttnHead:
 def check_head(p: SparseAttnParams, h: AttnHead) -> None:
     """Raise ``ValueError`` naming the rule a head breaks (every engine's rules)."""
     sd.check_head(p.sddmm, h.sddmm_head())
-    mm.encode_v(p.spmm, mm.VLoad(h.v, h.o_scale, h.o_shift))  # V's shape, range, requant
+    check_load(p.spmm, h.v, h.o_scale, h.o_shift, "spmm", "V")  # shape, range, requant
     if h.v.shape[0] != h.n_k:
         raise ValueError(f"sparse_attn: V must have one row per key ({h.n_k}; got "
                          f"{h.v.shape[0]})")

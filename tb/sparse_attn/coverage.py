@@ -1,34 +1,14 @@
-"""Functional coverage of ``sparse_attn`` mask rows (cocotb-coverage), sampled by the bench."""
+"""Functional coverage of ``sparse_attn`` mask rows (cocotb-coverage), sampled by the bench:
+the family's row cover points (tb/common/attention.py) on the mask stream and the output."""
 
 from __future__ import annotations
 
-from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_section
+from cocotb_coverage.coverage import coverage_section
 
-from models.sddmm import MaskRow
-from models.sparse_attn import SparseAttnParams
+from models.sparse_attn import M_PREFIX, O_PREFIX
+from tb.common.attention import row_coverpoints
 
-KEPT_BINS = ["0", "1", "few", "many", "all"]  # kept keys of a row, of the head's keys
-STALL_BINS = ["none", "some"]
-
-
-def kept_bin(p: SparseAttnParams, m: MaskRow) -> str:
-    n = len(m.cols)
-    if n in (0, 1):
-        return str(n)
-    if n == p.max_keys:
-        return "all"
-    return "few" if n <= max(p.max_keys // 8, 1) else "many"
-
-
-_cov = coverage_section(
-    CoverPoint("sparse_attn.kept", xf=lambda p, m, kn: kept_bin(p, m), bins=KEPT_BINS),
-    CoverPoint("sparse_attn.idle", xf=lambda p, m, kn: kn.stall_class("s_axis_m", True),
-               bins=STALL_BINS),
-    CoverPoint("sparse_attn.backpressure",
-               xf=lambda p, m, kn: kn.stall_class("m_axis_o", False), bins=STALL_BINS),
-    CoverCross("sparse_attn.kept_x_backpressure",
-               items=["sparse_attn.kept", "sparse_attn.backpressure"]),
-)
+_cov = coverage_section(*row_coverpoints("sparse_attn", M_PREFIX, O_PREFIX))
 
 
 @_cov
