@@ -5,7 +5,9 @@ labelled as such in the output).
 * gemm (typical 4 x 4): every tile of a VGG-style 3x3 conv layer at CIFAR size
   (models.conv.CONV_LAYER: 32 -> 64 channels on 32 x 32, K = 288): 4096 tiles, 1.18 M beats;
 * nm_gemm (typical 4 x 4, 2:4): the same layer with its weights pruned 2:4;
-* delta_lstm (I = H = 64, 8 PEs, half of every (PE, column) kept): 1000 steps.
+* delta_lstm (I = H = 64, 8 PEs, half of every (PE, column) kept): 1000 steps;
+* delta_lstm at the size issue 9 names (I = H = 256, 16 PEs, a quarter of every (PE, column)
+  kept, 33-bit accumulators: the narrowest that holds 512 columns' largest sum): 200 steps.
 
 Run: ``.venv/bin/python -m pytest -m slow -s tests/sim/test_real_size.py`` (or ``make slow``).
 Writes ``build/bench/real_size.{csv,json}``.
@@ -24,6 +26,10 @@ N_CONV_TILES = 4096  # models.conv.CONV_LAYER on a 4 x 4 array
 SLICE_TILES = 16  # conv tiles in the cycle-mode slice
 DLSTM = dict(input_size=64, hidden_size=64, num_pe=8, keep=16, act_lanes=8)
 DLSTM_SCALE = 50  # CycleTest's 20 steps x 50 = 1000 steps
+#: issue 9's "256 x 256 layer over 200+ steps": 4H = 1024 gate rows over 16 PEs is 64 rows per
+#: PE, 16 of them kept per column; acc_width 33 is DeltaLstmParams' own minimum for I + H = 512
+DLSTM_256 = dict(input_size=256, hidden_size=256, num_pe=16, keep=16, act_lanes=8, acc_width=33)
+DLSTM_256_SCALE = 10  # 20 steps x 10 = 200 steps
 OUT = ROOT / "build" / "bench"
 #: (name, block, params, test, env of the whole run, env of the cycle-mode slice, slice share)
 RUNS = [
@@ -34,6 +40,9 @@ RUNS = [
     ("delta_lstm 64x64, 1000 steps", "delta_lstm",
      get_config("delta_lstm", "typical").replace(**DLSTM), "CycleTest",
      {"ZS_CYCLE_SCALE": str(DLSTM_SCALE)}, {"ZS_CYCLE_SCALE": "1"}, 1 / DLSTM_SCALE),
+    ("delta_lstm 256x256, 200 steps", "delta_lstm",
+     get_config("delta_lstm", "typical").replace(**DLSTM_256), "CycleTest",
+     {"ZS_CYCLE_SCALE": str(DLSTM_256_SCALE)}, {"ZS_CYCLE_SCALE": "1"}, 1 / DLSTM_256_SCALE),
 ]
 
 
