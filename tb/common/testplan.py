@@ -28,6 +28,18 @@ cannot switch a gate off silently)::
         reason: "why it cannot or need not be covered"   # required, a sentence
                                 #   (at least one of point/code; an exclusion that matches no
                                 #   point is stale and fails the gate: the RTL changed)
+    mutation:                   # the `make mutate` campaign (tools/mutate); optional
+      gate: 95                  #   minimum kill score in % of the non-equivalent mutants, on
+                                #   every campaign config (default 95)
+      configs: [typical, max]   #   named configs the campaign runs on (default: typical and
+                                #   max); at least one
+      equivalent:               #   survivors judged equivalent by reading, each with a reason
+        - config: typical       #     a campaign config
+          mutation: "mutate -mode inv -module ... -cell ... -port A -portbit 3"
+                                #     the mutant's command without its -src tags, as the
+                                #     report prints it (the list depends only on the Verilog,
+                                #     N and SEED; an entry the campaign never met is reported)
+          reason: "why no test can tell it apart"   # required, a sentence
     testpoints:                 # what must be shown, each closed by tests and coverpoints
       - name: random_tiles      #   lower_snake, unique in the plan
         stage: V1               #   V1 (basic), V2 (complete), V3 (stretch): shown in the report
@@ -97,6 +109,24 @@ class Exclusion:
 
 
 @dataclass(frozen=True)
+class Equivalent:
+    config: str
+    mutation: str  # the mutate command without its -src tags
+    reason: str
+
+
+DEFAULT_MUTATION_GATE = 95.0  # issue 12: >= 95 % of the non-equivalent mutants killed
+DEFAULT_MUTATION_CONFIGS = ("typical", "max")  # issue 12: typical + the most parallel one
+
+
+@dataclass(frozen=True)
+class MutationPlan:
+    gate: float = DEFAULT_MUTATION_GATE
+    configs: tuple[str, ...] = DEFAULT_MUTATION_CONFIGS
+    equivalent: tuple[Equivalent, ...] = ()
+
+
+@dataclass(frozen=True)
 class Testplan:
     __test__ = False
 
@@ -106,6 +136,7 @@ class Testplan:
     testpoints: tuple[Testpoint, ...]
     exclusions: tuple[Exclusion, ...] = ()
     path: Path | None = field(default=None, compare=False)
+    mutation: MutationPlan = field(default_factory=MutationPlan)
 
     @property
     def tests(self) -> list[str]:
@@ -146,7 +177,8 @@ def _str_list(v, where: str, min_len: int = 0) -> tuple[str, ...]:
 
 def parse_testplan(data: dict, where: str = "testplan") -> Testplan:
     """Validate a testplan mapping (what ``yaml.safe_load`` returns) and build the object."""
-    _check_keys(data, {"block", "config", "gates", "exclusions", "testpoints"}, where)
+    _check_keys(data, {"block", "config", "gates", "exclusions", "testpoints", "mutation"},
+                where)
     block = _req(data, "block", where)
     if not isinstance(block, str) or not _NAME.match(block):
         raise TestplanError(f"{where}: block must be a lower_snake block id, got {block!r}")
@@ -208,7 +240,34 @@ def parse_testplan(data: dict, where: str = "testplan") -> Testplan:
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise TestplanError(f"{where}: testpoint name(s) used twice: {dup}")
-    return Testplan(block, config, gates, tuple(tps), tuple(excl))
+    return Testplan(block, config, gates, tuple(tps), tuple(excl),
+                    mutation=_parse_mutation(data.get("mutation"), f"{where}: mutation"))
+
+
+def _parse_mutation(m, where: str) -> MutationPlan:
+    if m is None:
+        return MutationPlan()
+    _check_keys(m, {"gate", "configs", "equivalent"}, where)
+    gate = m.get("gate", DEFAULT_MUTATION_GATE)
+    if isinstance(gate, bool) or not isinstance(gate, (int, float)) or not 0 <= gate <= 100:
+        raise TestplanError(f"{where}: gate must be a percentage in [0, 100], got {gate!r}")
+    configs = _str_list(m.get("configs", list(DEFAULT_MUTATION_CONFIGS)), f"{where}: configs",
+                        1)
+    eq: list[Equivalent] = []
+    for i, e in enumerate(m.get("equivalent") or []):
+        w = f"{where}: equivalent[{i}]"
+        _check_keys(e, {"config", "mutation", "reason"}, w)
+        cfg, mut, reason = (_req(e, k, w) for k in ("config", "mutation", "reason"))
+        if cfg not in configs:
+            raise TestplanError(f"{w}: config {cfg!r} is not a campaign config {list(configs)}")
+        if not isinstance(mut, str) or not mut.startswith("mutate -mode ") or "-src" in mut:
+            raise TestplanError(f"{w}: mutation must be the report's mutate command without "
+                                f"-src tags, got {mut!r}")
+        if not isinstance(reason, str) or len(reason.split()) < 3:
+            raise TestplanError(f"{w}: every equivalent mutant needs a reason (a sentence), "
+                                f"got {reason!r}")
+        eq.append(Equivalent(cfg, " ".join(mut.split()), " ".join(reason.split())))
+    return MutationPlan(float(gate), configs, tuple(eq))
 
 
 def plan_path(block: str) -> Path:
@@ -230,7 +289,8 @@ def load_testplan(block: str, path: Path | None = None) -> Testplan:
                                     else path))
     if plan.block != block:
         raise TestplanError(f"{path}: block is {plan.block!r} but the file is under tb/{block}/")
-    return Testplan(plan.block, plan.config, plan.gates, plan.testpoints, plan.exclusions, path)
+    return Testplan(plan.block, plan.config, plan.gates, plan.testpoints, plan.exclusions, path,
+                    plan.mutation)
 
 
 def planned_blocks() -> list[str]:

@@ -31,8 +31,11 @@ HCLK_DEFINE = "ZS_HCLK_PORT"
 HCLK_PORT = "zs_hclk"
 SUFFIXES = ("tdata", "tvalid", "tready", "tlast", "tuser")
 
-_PORT = re.compile(r"^(input|output)\s+(?:wire\s+|reg\s+)?(?:signed\s+)?(?:\[(\d+):0\]\s+)?(\w+);",
-                   re.M)
+#: a port declaration, at any indent: MyHDL writes them flush left, Yosys's write_verilog (the
+#: mutants of tools/mutate) two spaces in; only names in the module header count, since Yosys
+#: also declares ``input``s of the functions it emits inside the module body
+_PORT = re.compile(r"^\s*(input|output)\s+(?:wire\s+|reg\s+)?(?:signed\s+)?(?:\[(\d+):0\]\s+)?"
+                   r"(\w+);", re.M)
 
 
 class HarnessError(RuntimeError):
@@ -62,7 +65,11 @@ def read_ports(vfile: Path, module: str) -> Ports:
         raise HarnessError(f"{vfile} defines no module {module}")
     body = text[m.end():]
     end = body.find("endmodule")
-    decls = {name: (d, int(w) + 1 if w else 1) for d, w, name in _PORT.findall(body[:end])}
+    header = set(re.findall(r"\w+", body[:body.find(")")]))
+    decls = {}
+    for d, w, name in _PORT.findall(body[:end]):
+        if name in header and name not in decls:
+            decls[name] = (d, int(w) + 1 if w else 1)
     streams, cfg = [], []
     for name, (d, w) in decls.items():
         if name.endswith("_tdata"):
