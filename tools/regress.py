@@ -3,6 +3,11 @@ named config x simulator x mode -- for n seeds (s, s+1, ...), with a progress li
 one table at the end (pass/fail, seeds, elements checked, wall time). Exit 1 when a run
 failed, with its report and the command that reproduces it.
 
+Then a CI-sized mutation campaign (issue 12): REGRESS_MUTANTS Yosys mutants of each product
+block's typical config against its regression (tools/mutate; ``--mutants 0`` skips it), with
+its own table; a config below its testplan's kill-score gate fails the run like a failed node.
+The full campaign (30 mutants, two configs per block) is ``make mutate``.
+
 ``make test`` runs a tier of this matrix with one seed (tests/sim/test_blocks.py).
 """
 
@@ -19,6 +24,9 @@ from tests.sim.runner import MODES, SIMS, report, run, setup_tools
 
 DEFAULT_SEEDS = 3  # a few seeds per node: more than make test's one, minutes not hours
 DEFAULT_JOBS = 2  # this machine's cores; each run is one simulator process
+#: mutants per block in the regression's campaign: enough to catch a block whose tests stopped
+#: observing an output (most mutants are killed in seconds), few enough for minutes per block
+REGRESS_MUTANTS = 4
 
 
 def nodes(blocks: list[str]) -> list[tuple[str, str, str, str]]:
@@ -53,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1, help="first seed")
     ap.add_argument("--jobs", type=int, default=DEFAULT_JOBS)
     ap.add_argument("--block", action="append", default=None, help="only these blocks")
+    ap.add_argument("--mutants", type=int, default=REGRESS_MUTANTS,
+                    help="mutants per block in the typical-config campaign (0: none)")
     a = ap.parse_args(argv)
     for s in SIMS:
         setup_tools(s)
@@ -80,7 +90,22 @@ def main(argv: list[str] | None = None) -> int:
           f"{time.monotonic() - t0:.0f} s")
     for rep in failures:
         print(rep)
-    return 1 if failures else 0
+    camps_ok = True
+    if a.mutants > 0:
+        from models.blocks import PRODUCT_BLOCKS
+        from tools.mutate.campaign import run_campaign
+        from tools.mutate.report import survivors
+        from tools.mutate.report import table as mutate_table
+        from tools.mutate.report import write as write_mutate
+
+        camps = [run_campaign(b, "typical", a.mutants, a.seed) for b in blocks
+                 if b in PRODUCT_BLOCKS]
+        print(mutate_table(camps))
+        for line in survivors(camps):
+            print(line)
+        print(f"mutation report: {write_mutate(camps)}")
+        camps_ok = all(c.passed for c in camps)
+    return 1 if failures or not camps_ok else 0
 
 
 if __name__ == "__main__":
