@@ -121,11 +121,13 @@ def eie_pe(clk, rst, w_fire, w_first, w_kind, w_pe, w_data, code_we, code_addr, 
         load_bad.next = ptr_over or ent_over or ptr_cnt != cols_c
 
     # -- run side ----------------------------------------------------------------------
-    dout = unsigned_sig(cw + aw)
+    dout = unsigned_sig(addr_bits(p.max_cols) + aw)
     empty = Signal(bool(0))
     take = Signal(bool(0))
     fifo = sync_fifo(clk, rst, push, din, take, dout, full, empty, p.fifo_depth)
-    j = unsigned_sig(cw)
+    jw = addr_bits(p.max_cols)  # a column index, 0 .. max_cols - 1
+    j = unsigned_sig(jw)
+    j_x = zext(j, cw)
     j1 = unsigned_sig(cw)
     a_in = signed_sig(aw)
     p_lo, p_hi, p_j = unsigned_sig(pw), unsigned_sig(pw), unsigned_sig(pw)
@@ -154,13 +156,16 @@ def eie_pe(clk, rst, w_fire, w_first, w_kind, w_pe, w_data, code_we, code_addr, 
 
     @always_comb
     def fifo_fields():
-        j.next = dout[cw:]
-        j1.next = dout[cw:] + 1
-        a_in.next = dout[cw + aw:cw].signed()
+        j.next = dout[jw:]
+        a_in.next = dout[jw + aw:jw].signed()
+
+    @always_comb
+    def next_col():
+        j1.next = j_x + 1
 
     @always_comb
     def ptr_read():
-        p_j.next = pm[j]
+        p_j.next = pm[j_x]
         p_hi.next = pm[j1]
 
     @always_comb
@@ -270,5 +275,6 @@ def eie_pe(clk, rst, w_fire, w_first, w_kind, w_pe, w_data, code_we, code_addr, 
                 fl_index.next = 1
 
     return (load_decode, load_addr, load_count, load_ptr, load_ent, load_code, bad, fifo,
-            fifo_fields, ptr_read, ptr_lo, ptr_faults, entry_read, entry_mem, decode, position,
-            entry_faults, control, lookup, multiply, acc_read, add, acc_write, column, faults)
+            fifo_fields, next_col, ptr_read, ptr_lo, ptr_faults, entry_read, entry_mem, decode,
+            position, entry_faults, control, lookup, multiply, acc_read, add, acc_write, column,
+            faults)

@@ -31,7 +31,7 @@ m_axis_b_tuser     5            out  status bits (models.eie.params ST_*)
 (each stream also has tvalid/tready).
 """
 
-from myhdl import ConcatSignal, Signal, always_comb, always_seq, block
+from myhdl import ConcatSignal, Signal, always_comb, always_seq, block, intbv
 
 from models.eie.params import CODEBOOK_SIZE, STATUS_BITS, EieParams, bits_for
 from models.eie.streams import KIND_BITS, KIND_CODE, KIND_REQUANT, KIND_SHAPE
@@ -62,7 +62,8 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
         s_axis_w_tuser, s_axis_a_tdata, s_axis_a_tvalid, s_axis_a_tready, s_axis_a_tlast,
         m_axis_b_tdata, m_axis_b_tvalid, m_axis_b_tready, m_axis_b_tlast, m_axis_b_tuser, p):
     n, cw, rw, aw = p.num_pe, p.col_width, p.row_width, p.act_width
-    jw = bits_for(p.max_cols + p.lanes)
+    jw = bits_for(p.max_cols + p.lanes)  # jbase + lane: compared with cols at this width
+    jcw = addr_bits(p.max_cols)  # a column index
     gw = gpos_bits(p)
     wbw = bits_for(p.local_rows * n)
     insts = []
@@ -82,16 +83,17 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
     shape_bad = Signal(bool(0))
 
     # -- LNZD, FIFOs, PEs, write-back ------------------------------------------------------
-    jbase = unsigned_sig(jw)
+    jbase = unsigned_sig(jcw)
+    over = Signal(bool(0))  # a vector longer than max_cols: its beats past it are ignored
+    a_valid = Signal(bool(0))
     cols_x = zext(cols_r, jw)
     rows_g = zext(rows_r, gw)
     rows_wb = zext(rows_r, wbw)
-    run_ok, push, a_hs, clear = (Signal(bool(0)) for _ in range(4))
+    run_ok, push, a_hs = (Signal(bool(0)) for _ in range(3))
     any_nz, more = Signal(bool(0)), Signal(bool(0))
     a_sel = signed_sig(aw)
-    j_sel = unsigned_sig(jw)
-    j_low = unsigned_sig(cw)
-    din = ConcatSignal(a_sel, j_low)
+    j_sel = unsigned_sig(jcw)
+    din = ConcatSignal(a_sel, j_sel)
     full = [Signal(bool(0)) for _ in range(n)]
     full_any = any_of(full)
     space = Signal(bool(0))
@@ -100,7 +102,9 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
     all_idle = Signal(bool(0))
     last_seen, started, wb = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
     wb_row = unsigned_sig(addr_bits(p.local_rows))
-    wb_row_x = zext(wb_row, wbw)
+    # rows the write-back has formed counting the beat being formed, (wb_row + 1) * N (it
+    # starts, and restarts after the last beat, at N)
+    wb_cover = Signal(intbv(n)[wbw:])
     wb_next = unsigned_sig(wbw)
     wb_last, wb_fire, clr_flags = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
     # per-PE fault flags: pointer order, pointer end, zero run, index (named lists: MyHDL
@@ -117,8 +121,8 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
     ys = [unsigned_sig(aw) for _ in range(n)]
     y_cat = ConcatSignal(*reversed(ys)) if n > 1 else ys[0]
 
-    insts.append(lnzd(clk, rst, s_axis_a_tdata, s_axis_a_tvalid, jbase, cols_x, push, clear,
-                      any_nz, more, a_sel, j_sel, p.lanes, aw, jw))
+    insts.append(lnzd(clk, rst, s_axis_a_tdata, a_valid, jbase, cols_x, push, a_hs,
+                      any_nz, more, a_sel, j_sel, p.lanes, aw))
     for k in range(n):
         insts.append(eie_pe(clk, rst, w_fire, w_first, w_kind, w_pe, s_axis_w_tdata, code_we,
                             code_addr, cols_r, rows_g, code_cnt, push, din, full[k], idle[k],
@@ -185,7 +189,7 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
     def lnzd_ctrl():
         run_ok.next = loaded and not wb and not last_seen
         space.next = full_any == 0
-        j_low.next = j_sel[cw:]
+        a_valid.next = s_axis_a_tvalid and not over
 
     @always_comb
     def a_handshake():
@@ -195,10 +199,6 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
         a_hs.next = s_axis_a_tvalid and run_ok and (load_bad or not any_nz
                                                     or (space and not more))
 
-    @always_comb
-    def lane_clear():
-        clear.next = a_hs
-
     @always_seq(clk.posedge, reset=rst)
     def a_ctrl():
         if push or a_hs:
@@ -206,8 +206,11 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
         if a_hs:
             if s_axis_a_tlast:
                 jbase.next = 0
+                over.next = 0
                 last_seen.next = 1
-            elif jbase < p.max_cols:
+            elif jbase + p.lanes >= p.max_cols:
+                over.next = 1
+            else:
                 jbase.next = jbase + p.lanes
         if wb_fire and wb_last:
             last_seen.next = 0
@@ -217,7 +220,7 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
     @always_comb
     def wb_ctrl():
         all_idle.next = idle_all == (1 << n) - 1
-        wb_next.next = (wb_row_x + 1) * n
+        wb_next.next = wb_cover
         wb_fire.next = wb and (not m_axis_b_tvalid or m_axis_b_tready)
 
     @always_comb
@@ -246,10 +249,12 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
             if wb_last:
                 wb.next = 0
                 wb_row.next = 0
+                wb_cover.next = n
             else:
                 wb_row.next = wb_row + 1
+                wb_cover.next = wb_cover + n
         elif m_axis_b_tvalid and m_axis_b_tready:
             m_axis_b_tvalid.next = 0
 
     return (insts, w_handshake, codes, code_address, shape_check, load_ctrl, lnzd_ctrl,
-            a_handshake, lane_clear, a_ctrl, wb_ctrl, wb_end, status_bits, wb_seq)
+            a_handshake, a_ctrl, wb_ctrl, wb_end, status_bits, wb_seq)

@@ -37,6 +37,9 @@ N_LAYERS = 3  # random layers per random sequence
 N_VECTORS = 3  # vectors per random layer
 N_BACK_TO_BACK = 5  # small layers one after the other
 N_CYCLE_VECTORS = 4  # vectors of the cycle test (times ZS_CYCLE_SCALE)
+#: the directed tests' layer shape, capped at the config's: 128 rows give typical's PEs 32
+#: local rows (zero runs up to 31 with padding), 32 columns keep the loads short on max
+DIRECTED_ROWS, DIRECTED_COLS = 128, 32
 #: zero runs the padding test puts in a column: one below, at and past a padding entry, and
 #: two paddings (each where the slice has the rows)
 ZERO_RUNS = (MAX_ZRUN, MAX_ZRUN + 1, 2 * MAX_ZRUN + 1, 2 * MAX_ZRUN + 2)
@@ -70,18 +73,29 @@ class EieSeq(TxnSequence):
 
 
 def shape(p: EieParams, rng, rows: int | None = None, cols: int | None = None):
-    return (rows or int(rng.integers(1, p.max_rows + 1)),
-            cols or int(rng.integers(1, p.max_cols + 1)))
+    """A random layer shape inside the directed cap (or the given sides)."""
+    return (rows or int(rng.integers(1, directed(p)[0] + 1)),
+            cols or int(rng.integers(1, directed(p)[1] + 1)))
+
+
+def directed(p: EieParams) -> tuple[int, int]:
+    """The directed tests' (rows, cols): DIRECTED_ROWS x DIRECTED_COLS within the config."""
+    return min(p.max_rows, DIRECTED_ROWS), min(p.max_cols, DIRECTED_COLS)
 
 
 class RandomSeq(EieSeq):
     """Random layers (shapes, weight densities, codebooks, requantisation, ReLU or not), the
-    first of the config's largest shape, each with vectors of random activation density."""
+    first of the config's largest shape (at the sparsest density), each with vectors of
+    random activation density."""
 
     def txns(self, p, rng):
         for i in range(N_LAYERS):
-            rows, cols = (p.max_rows, p.max_cols) if i == 0 else shape(p, rng)
-            yield random_layer(p, rng, rows, cols, float(rng.choice(WEIGHT_DENSITIES)))
+            if i == 0:  # the config's largest layer, at EIE-like sparsity
+                yield random_layer(p, rng, p.max_rows, p.max_cols, WEIGHT_DENSITIES[0])
+                cols = p.max_cols
+            else:
+                rows, cols = shape(p, rng)
+                yield random_layer(p, rng, rows, cols, float(rng.choice(WEIGHT_DENSITIES)))
             for _ in range(N_VECTORS):
                 yield Vector(random_vector(p, rng, cols, float(rng.choice(ACT_DENSITIES))))
 
@@ -91,7 +105,7 @@ class ZeroActSeq(EieSeq):
     non-zero activation at the first, the last and a middle column."""
 
     def txns(self, p, rng):
-        rows, cols = p.max_rows, p.max_cols
+        rows, cols = directed(p)
         yield random_layer(p, rng, rows, cols, 0.3, relu=False, requant_kind="unit")
         yield Vector(np.zeros(cols, dtype=np.int64))
         for j in sorted({0, cols - 1, cols // 2}):
@@ -105,7 +119,7 @@ class ImbalanceSeq(EieSeq):
     column slice), then a layer whose columns are empty in every PE but the first."""
 
     def txns(self, p, rng):
-        rows, cols = p.max_rows, p.max_cols
+        rows, cols = directed(p)
         idx = random_index(rng, rows, cols, 0.8, CODEBOOK_SIZE)
         for j in range(cols):
             keep = np.arange(rows) % p.num_pe == j % p.num_pe
@@ -139,7 +153,7 @@ class ZeroRunSeq(EieSeq):
     every index 1..15 on one column and a vector that visits it."""
 
     def txns(self, p, rng):
-        rows, cols = p.max_rows, p.max_cols
+        rows, cols = directed(p)
         lr = local_rows(rows, p.num_pe, p.num_pe - 1)
         idx = np.zeros((rows, cols), dtype=np.int64)
         for j, run in enumerate([r for r in ZERO_RUNS if r < lr][:cols]):
@@ -153,7 +167,7 @@ class ZeroRunSeq(EieSeq):
 def every_code(p: EieParams, rng):
     """Layers whose entries use every index 1..15 (as many a layer as the memories allow),
     each with a vector of all non-zero activations."""
-    rows, cols = p.max_rows, p.max_cols
+    rows, cols = directed(p)
     codes = list(range(1, CODEBOOK_SIZE))
     per_layer = max(1, min(len(codes), rows * cols, p.max_nnz * p.num_pe))
     for start in range(0, len(codes), per_layer):
@@ -170,7 +184,7 @@ class FifoFullSeq(EieSeq):
     every activation non-zero: PE 0's FIFO fills and the detector waits for it."""
 
     def txns(self, p, rng):
-        rows, cols = p.max_rows, p.max_cols
+        rows, cols = directed(p)
         idx = np.zeros((rows, cols), dtype=np.int64)
         idx[0::p.num_pe, :] = rng.integers(1, CODEBOOK_SIZE, size=idx[0::p.num_pe].shape)
         yield _fit(p, rng, idx)
@@ -184,7 +198,7 @@ class ExtremesSeq(EieSeq):
     ReLU on saturated negatives."""
 
     def txns(self, p, rng):
-        rows, cols = p.max_rows, p.max_cols
+        rows, cols = directed(p)
         lo, hi = smin(p.code_width), smax(p.code_width)
         idx = random_index(rng, rows, cols, 0.5, 3)
         for scale, shift, relu in (((1 << p.scale_width) - 1, 0, False),
@@ -210,68 +224,120 @@ class BackToBackSeq(EieSeq):
 
 
 def malformed_layers(p: EieParams, rng):
-    """(layer, vector) pairs, one per fault the RTL flags: a decreasing pointer pair, an end
-    pointer past the entries, a zero run past the slice, an index past the codebook, and
-    bad loads (too many codebook values, a short pointer list, a row count of 0)."""
-    rows, cols = p.max_rows, p.max_cols
+    """(layer, vector) pairs, one per fault the RTL flags, each put into every PE: a
+    decreasing pointer pair, an end pointer past the entries, a zero run past the slice, an
+    index past the codebook; then bad loads: 16 codebook values, a short and a long pointer
+    list, one entry more than the memory, rows 0 and past max_rows, cols past max_cols, a
+    shift past max_shift; and a vector longer than max_cols through a good layer."""
+    rows, cols = directed(p)
     ones = np.ones(cols, dtype=np.int64)
 
-    def base():
+    def base():  # one entry per column in every PE that has a row
         idx = np.zeros((rows, cols), dtype=np.int64)
-        idx[0, :] = 1
+        idx[:p.num_pe, :] = 1
         return layer_from_index(p, idx, [5, -3, 2])
 
-    t = base()  # PE 0: p[2] below p[1] (two columns), else p[1] past the entries
-    s = t.slices[0]
-    ptr = s.ptr.copy()
-    if cols >= 2:
-        ptr[1], ptr[2] = 2, 1
-    else:
-        ptr[1] = s.nnz + 1
-    t.slices[0] = PeSlice(ptr, s.v, s.z)
-    yield t, ones
-    t = base()  # PE 0's last end pointer past its entries
-    s = t.slices[0]
-    ptr = s.ptr.copy()
-    ptr[-1] = min(s.nnz + 1, (1 << p.ptr_width) - 1)
-    t.slices[0] = PeSlice(ptr, s.v, s.z)
-    yield t, ones
-    t = base()  # PE 0's column 0: padding entries, then an entry one row past its slice
-    lr = local_rows(rows, p.num_pe, 0)
-    n_pad = lr // (MAX_ZRUN + 1)
-    v = np.array([0] * n_pad + [1])
-    z = np.array([MAX_ZRUN] * n_pad + [lr - n_pad * (MAX_ZRUN + 1)])
-    t.slices[0] = PeSlice(np.array([0] + [len(v)] * cols), v, z)
-    yield t, ones
-    t = base()  # PE 0's first entry names index 5 of a 4-entry codebook
-    s = t.slices[0]
-    v = s.v.copy()
-    v[0] = 5
-    t.slices[0] = PeSlice(s.ptr, v, s.z)
-    yield t, ones
-    t = base()  # 16 codebook values
+    def each_pe(fix):
+        t = base()
+        t.slices = [fix(k, s) if s.nnz else s for k, s in enumerate(t.slices)]
+        return t
+
+    def order(k, s):  # p[2] below p[1] (two columns), else p[1] past the entries
+        ptr = s.ptr.copy()
+        if cols >= 2:
+            ptr[1], ptr[2] = 2, 1
+        else:
+            ptr[1] = s.nnz + 1
+        return PeSlice(ptr, s.v, s.z)
+
+    def end(k, s):  # the last end pointer past the entries
+        ptr = s.ptr.copy()
+        ptr[-1] = min(s.nnz + 1, (1 << p.ptr_width) - 1)
+        return PeSlice(ptr, s.v, s.z)
+
+    def zrun(k, s):  # column 0: padding entries, then an entry one row past the slice
+        lr = local_rows(rows, p.num_pe, k)
+        n_pad = lr // (MAX_ZRUN + 1)
+        v = np.array([0] * n_pad + [1])
+        z = np.array([MAX_ZRUN] * n_pad + [lr - n_pad * (MAX_ZRUN + 1)])
+        return PeSlice(np.array([0] + [len(v)] * cols), v, z)
+
+    def index(k, s):  # the first entry names index 5 of a 4-entry codebook
+        v = s.v.copy()
+        v[0] = 5
+        return PeSlice(s.ptr, v, s.z)
+
+    for fix in (order, end, zrun, index):
+        yield each_pe(fix), ones
+    t = base()
     t.codes = np.zeros(CODEBOOK_SIZE, dtype=np.int64)
     yield t, ones
-    t = base()  # PE 0 sends one pointer too few
-    s = t.slices[0]
-    t.slices[0] = PeSlice(s.ptr[:-1], s.v, s.z)
-    yield t, ones
+    # every PE at once (one load each, short): one pointer too few; max_cols + 1 pointers,
+    # past the pointer memory (a layer of max_cols columns); max_nnz + 1 entries
     t = base()
-    t.rows = 0
+    t.slices = [PeSlice(s.ptr[:-1], s.v, s.z) for s in t.slices]
     yield t, ones
+    wide = layer_from_index(p, np.ones((p.num_pe, p.max_cols), dtype=np.int64), [1])
+    wide.slices = [PeSlice(np.concatenate([s.ptr, s.ptr[-1:]]), s.v, s.z) for s in wide.slices]
+    yield wide, np.ones(p.max_cols, dtype=np.int64)
+    t = base()
+    n = p.max_nnz + 1
+    t.slices = [PeSlice(np.concatenate([[0], np.full(cols, n)]), np.ones(n, np.int64),
+                        np.zeros(n, np.int64)) for _ in t.slices]
+    yield t, ones
+    for kw in (dict(rows=0), dict(rows=min(p.max_rows + 1, (1 << p.row_width) - 1)),
+               dict(shift=min(p.max_shift + 1, (1 << p.shift_width) - 1))):
+        t = base()
+        for key, val in kw.items():
+            setattr(t, key, val)
+        yield t, ones
+    if (1 << p.col_width) - 1 > p.max_cols:  # cols past max_cols (when its field can say it)
+        t = base()
+        t.cols = p.max_cols + 1
+        t.slices = [PeSlice(np.concatenate([s.ptr, s.ptr[-1:]]), s.v, s.z) for s in t.slices]
+        yield t, np.ones(t.cols, dtype=np.int64)
+    t = random_layer(p, rng, rows, cols, 0.3)
+    yield t, random_vector(p, rng, cols + 2 * p.lanes + 1, 1.0)
+
+
+def full_memory(p: EieParams, rng):
+    """A layer whose every PE holds exactly max_nnz entries (its last pointer is max_nnz),
+    and a vector that visits every column."""
+    rows = directed(p)[0]
+    lr = min(local_rows(rows, p.num_pe, k) for k in range(p.num_pe))
+    cols = min(p.max_cols, -(-p.max_nnz // lr))  # enough columns to fill the memories
+    idx = np.zeros((rows, cols), dtype=np.int64)
+    cells = [(r, c) for c in range(cols) for r in range(lr)][:p.max_nnz]
+    for k in range(p.num_pe):
+        for r, c in cells:
+            idx[r * p.num_pe + k, c] = int(rng.integers(1, CODEBOOK_SIZE))
+    t = random_layer(p, rng, rows, cols, relu=False, idx=idx)
+    return t, random_vector(p, rng, cols, 1.0)
+
+
+#: a good layer after every this many malformed ones (the next layer is clean again)
+GOOD_EVERY = 3
 
 
 class MalformedSeq(EieSeq):
-    """Every malformed-CSC fault and bad load (malformed_layers), each followed by a good
-    layer: the status names the fault, the values are 0, the next layer is clean."""
+    """Every malformed-CSC fault and bad load (malformed_layers), a good layer after every
+    GOOD_EVERY of them (the status names the fault, the values are 0, the next good layer is
+    clean), then every PE memory filled to the last entry (full_memory) and a good layer."""
 
     def txns(self, p, rng):
-        for t, a in malformed_layers(p, rng):
+        for i, (t, a) in enumerate(malformed_layers(p, rng)):
             yield t
             yield Vector(a)
-            good = random_layer(p, rng, *shape(p, rng), 0.3)
-            yield good
-            yield Vector(random_vector(p, rng, good.cols, 0.5))
+            if i % GOOD_EVERY == 0:
+                good = random_layer(p, rng, *shape(p, rng), 0.3)
+                yield good
+                yield Vector(random_vector(p, rng, good.cols, 0.5))
+        t, a = full_memory(p, rng)
+        yield t
+        yield Vector(a)
+        good = random_layer(p, rng, *shape(p, rng), 0.3)  # and the memories' top bits fall
+        yield good
+        yield Vector(random_vector(p, rng, good.cols, 0.5))
 
 
 class CycleSeq(EieSeq):
