@@ -15,6 +15,7 @@ from tb.eie.sequences import (
     FifoFullSeq,
     ImbalanceSeq,
     MalformedSeq,
+    MatrixSeq,
     RandomSeq,
     ZeroActSeq,
     ZeroRunSeq,
@@ -32,6 +33,7 @@ test_class(ns, EieTest, "BackToBackTest", BackToBackSeq,
            doc="Small layers back to back into a slow sink.",
            knobs=Knobs(idle=DEFAULT_IDLE, backpressure=HANDOFF_STALL_BACKPRESSURE))
 test_class(ns, EieTest, "MalformedTest", MalformedSeq)
+test_class(ns, EieTest, "MatrixTest", MatrixSeq)
 
 
 class _ResetMid(ResetMidStreamTest):
@@ -61,4 +63,4 @@ class _Cycle(CycleCheckTest):
 
 
 test_class(ns, EieTest, "CycleTest", CycleSeq, _Cycle, doc=_Cycle.__doc__)
-stall_matrix(ns, RandomTest)  # noqa: F821 -- defined by test_class above
+stall_matrix(ns, MatrixTest)  # noqa: F821 -- defined by test_class above

@@ -34,7 +34,8 @@ from tb.common.uvm import TxnSequence, cycle_scale
 ACT_DENSITIES = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0)
 WEIGHT_DENSITIES = (0.05, 0.1, 0.3, 0.6)  # EIE's pruned FC layers keep 4-25 %
 N_LAYERS = 3  # random layers per random sequence
-N_VECTORS = 3  # vectors per random layer
+N_VECTORS = 2  # vectors per random layer
+N_MATRIX_LAYERS = 2  # layers of the stall matrix's sequence (seven cases run it)
 N_BACK_TO_BACK = 5  # small layers one after the other
 N_CYCLE_VECTORS = 4  # vectors of the cycle test (times ZS_CYCLE_SCALE)
 #: the directed tests' layer shape, capped at the config's: 128 rows give typical's PEs 32
@@ -96,6 +97,18 @@ class RandomSeq(EieSeq):
             else:
                 rows, cols = shape(p, rng)
                 yield random_layer(p, rng, rows, cols, float(rng.choice(WEIGHT_DENSITIES)))
+            for _ in range(N_VECTORS):
+                yield Vector(random_vector(p, rng, cols, float(rng.choice(ACT_DENSITIES))))
+
+
+class MatrixSeq(EieSeq):
+    """The stall matrix's stimulus: N_MATRIX_LAYERS random layers of the directed shape (a
+    load and vectors on every stream each), N_VECTORS vectors each."""
+
+    def txns(self, p, rng):
+        for _ in range(N_MATRIX_LAYERS):
+            rows, cols = shape(p, rng)
+            yield random_layer(p, rng, rows, cols, float(rng.choice(WEIGHT_DENSITIES)))
             for _ in range(N_VECTORS):
                 yield Vector(random_vector(p, rng, cols, float(rng.choice(ACT_DENSITIES))))
 
@@ -316,7 +329,7 @@ def full_memory(p: EieParams, rng):
 
 
 #: a good layer after every this many malformed ones (the next layer is clean again)
-GOOD_EVERY = 3
+GOOD_EVERY = 4
 
 
 class MalformedSeq(EieSeq):
@@ -335,7 +348,7 @@ class MalformedSeq(EieSeq):
         t, a = full_memory(p, rng)
         yield t
         yield Vector(a)
-        good = random_layer(p, rng, *shape(p, rng), 0.3)  # and the memories' top bits fall
+        good = random_layer(p, rng, *directed(p), 0.3)  # every PE's pointers fall again
         yield good
         yield Vector(random_vector(p, rng, good.cols, 0.5))
 
