@@ -1,0 +1,1 @@
+"""Testbench of the EIE compressed sparse M x V engine."""
