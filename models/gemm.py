@@ -28,6 +28,14 @@ from models.fixed import (
 )
 from models.params import BlockParams, ParamError
 
+#: output FIFO rows of the array blocks (rtl/common/array.py). Rows are pushed at most one per
+#: advance and the sink pops one per cycle; the FIFO is first-word fall-through, so a row pushed
+#: on edge e leaves on edge e + 1 with a ready sink and the occupancy stays <= 1. ``full`` (not
+#: ``full and not pop``) gates the array, which keeps m_tready out of s_tready's logic; the
+#: second entry takes the push of the edge on which the first leaves, so a ready sink never
+#: sees the array stall.
+OBUF_DEPTH = 2
+
 #: Largest array edge we convert: 16 x 16 = 256 PEs already takes minutes to verilate.
 MAX_DIM = 16
 
@@ -290,7 +298,8 @@ def useful_requant(p: GemmParams, rng: np.random.Generator, k: int) -> tuple[int
     return scale, shift
 
 
-__all__ = ["Beat", "GemmParams", "GemmTile", "ParamError", "acc_bits_needed", "check_tile",
+__all__ = ["OBUF_DEPTH", "Beat", "GemmParams", "GemmTile", "ParamError", "acc_bits_needed",
+           "check_tile",
            "decode_rows", "decode_tile", "encode_tile", "encode_user", "expected_cycles",
            "old_expected_cycles", "output_latency", "tile_period",
            "gemm_ref", "random_tile", "requantise", "useful_requant"]

@@ -29,15 +29,11 @@ FIFO full and a row lined up, nothing moves (input, bubbles and diagonal wait to
 from myhdl import ConcatSignal, Signal, always_comb, always_seq, block, intbv
 
 from models.fixed import smax, smin
+from models.gemm import OBUF_DEPTH
 from rtl.common.fifo import sync_fifo
 from rtl.common.prims import delay_line, en_reg, signed_sig, unsigned_sig
 
-#: output FIFO rows. Rows are pushed at most one per advance and the sink pops one per cycle;
-#: the FIFO is first-word fall-through, so a row pushed on edge e leaves on edge e + 1 with a
-#: ready sink and the occupancy stays <= 1. ``full`` (not ``full and not pop``) gates the
-#: array, which keeps m_tready out of s_tready's logic; the second entry takes the push of the
-#: edge on which the first leaves, so a ready sink never sees the array stall.
-OBUF_DEPTH = 2
+# OBUF_DEPTH: the output FIFO's rows, with its reason, in models.gemm (the cycle model's too)
 
 
 @block
@@ -111,7 +107,9 @@ def tile_ctrl(clk, rst, s_tvalid, s_tlast, s_tready, adv, feed, diag, go, rows):
         s_tready.next = go and (since == rows - 1 or not s_tlast)
         feed.next = s_tvalid and go and (since == rows - 1 or not s_tlast)
         bound_in.next = s_tvalid and s_tlast and go and since == rows - 1
-        adv.next = go and (pending or (s_tvalid and (since == rows - 1 or not s_tlast)))
+        # a held tlast still advances: since < R - 1 means a boundary entered less than R
+        # advances ago, so it is still inside the diagonal (pending)
+        adv.next = go and (pending or s_tvalid)
 
     @always_seq(clk.posedge, reset=rst)
     def since_seq():
@@ -250,21 +248,44 @@ def out_stage(clk, rst, adv, diag, sums, tag, go, m_tdata, m_tvalid, m_tready, m
     for j in range(C):
         insts.append(gemm_requant(col[j], scale_s, shift_s, relu_s, y_bits[j], p))
 
-    # -- output FIFO: row, tlast, extra ----------------------------------------------------------
-    row_ready, row_last = Signal(bool(0)), diag[R + C - 2]
+    # -- output FIFO: row and extra bits; tlast from a count of the rows that left ----------
+    row_ready = Signal(bool(0))
     insts.append(any_of(diag[C - 1:], row_ready))
     parts = []
     if tw == uw + 1:
         parts.append(row_tag(uw))  # sig(i) for one bit
     elif tw > uw:
         parts.append(row_tag(tw, uw))
-    parts += [row_last] + list(reversed(y_bits))
-    din = ConcatSignal(*parts)
+    parts += list(reversed(y_bits))
+    din = ConcatSignal(*parts) if len(parts) > 1 else y_bits[0]
     dw = len(din)
     dout = unsigned_sig(dw)
     push, pop, full, empty = (Signal(bool(0)) for _ in range(4))
     insts.append(sync_fifo(clk, rst, push, din, pop, dout, full, empty, OBUF_DEPTH))
     ydw = C * p.out_width
+    if R > 1:
+        out_row = Signal(intbv(0, min=0, max=R))  # row of the tile on the port
+
+        @always_seq(clk.posedge, reset=rst)
+        def row_count():
+            if pop:
+                if out_row == R - 1:
+                    out_row.next = 0
+                else:
+                    out_row.next = out_row + 1
+
+        @always_comb
+        def last_row():
+            m_tlast.next = out_row == R - 1
+
+        insts += [row_count, last_row]
+    else:
+
+        @always_comb
+        def last_row_one():
+            m_tlast.next = not empty  # one row: every row is its tile's last
+
+        insts.append(last_row_one)
 
     @always_comb
     def fifo_ctrl():
@@ -273,14 +294,13 @@ def out_stage(clk, rst, adv, diag, sums, tag, go, m_tdata, m_tvalid, m_tready, m
         pop.next = m_tready and not empty
         m_tvalid.next = not empty
         m_tdata.next = dout[ydw:]
-        m_tlast.next = dout[ydw]
 
     insts.append(fifo_ctrl)
     if m_extra is not None:
 
         @always_comb
         def extra_out():
-            m_extra.next = dout[ydw + 1]
+            m_extra.next = dout[ydw]
 
         insts.append(extra_out)
     return insts

@@ -60,8 +60,9 @@ MUTANTS = {
         "gemm.m_axis: ", "stray beat(s) after the last expected output", "beat 12 ",
         "quiet window", sims=BOTH, modes=FAST_TOO),
     "gemm_tlast_unstable": _m(
-        "gemm", "assign m_axis_tlast = out_stage0_dout[32];",
-        "assign m_axis_tlast = (out_stage0_dout[32] ^ (!m_axis_tready));", "RandomTest",
+        "gemm", "assign m_axis_tlast = ($signed({1'b0, out_stage0_out_row}) == (4 - 1));",
+        "assign m_axis_tlast = (($signed({1'b0, out_stage0_out_row}) == (4 - 1)) ^ "
+        "(!m_axis_tready));", "RandomTest",
         "gemm.m_axis: protocol rule 'payload-stable'",
         "tlast changed while tvalid && !tready", "at cycle", sims=BOTH),
     "nm_mux_swap": _m("nm_gemm", "nm_gemm_pe5_act = nm_gemm_pe5_x_q[16-1:8];",
