@@ -8,13 +8,17 @@
 * ``BackpressureInFlightTest``: the sink stops the moment two tiles are in flight (one
   finished and travelling through the array, the next one partly loaded) and stays stopped
   until the array has stalled; the input must have been held, every output must be right;
-* ``ResetInFlightTest``: a reset at that same moment, then a full second run.
+* ``ResetInFlightTest``: a reset at that same moment, then a full second run;
+* ``TileBenchTest``: ``ZS_TILE_K`` (dense K) x ``ZS_TILE_COUNT`` tiles back to back,
+  cycle-checked: what tests/sim/test_bench_tiles.py runs for its sweep (small by default).
 
 The in-flight tests watch the DUT cycle by cycle, so they are cycle-mode tests (fast mode runs
 them with the Python agents on the same build, as ``ResetMidStreamTest``).
 """
 
 from __future__ import annotations
+
+import os
 
 import cocotb
 from cocotb.triggers import RisingEdge
@@ -23,6 +27,17 @@ from models.gemm import OBUF_DEPTH
 from tb.common.stall import Never, Stall
 from tb.common.tests import test_class
 from tb.common.uvm import BlockTest, CycleCheckTest, ResetMidStreamTest, VirtualSeq
+
+TILE_K_ENV, TILE_COUNT_ENV = "ZS_TILE_K", "ZS_TILE_COUNT"  # the tile benchmark's knobs
+#: TileBenchTest without the knobs (make test, make coverage): one K >= R of every named array
+DEFAULT_TILE_K, DEFAULT_TILE_COUNT = 16, 4
+
+
+def bench_shape() -> tuple[int, int]:
+    """(dense K, tile count) of TileBenchTest from the environment."""
+    return (int(os.environ.get(TILE_K_ENV, DEFAULT_TILE_K)),
+            int(os.environ.get(TILE_COUNT_ENV, DEFAULT_TILE_COUNT)))
+
 
 #: margin of the in-flight backpressure hold over the array's own depth: the hold lasts
 #: ``R + C`` advances (the finished tile's boundary reaches its last row) plus the output
@@ -90,11 +105,13 @@ class ResetInFlightTest(ResetMidStreamTest):
 
 
 def overlap_tests(ns: dict, base: type[BlockTest], *, short: type[VirtualSeq],
-                  alternating: type[VirtualSeq], in_flight: type[VirtualSeq]) -> None:
-    """The four tests above into the block's test module ``ns``."""
+                  alternating: type[VirtualSeq], in_flight: type[VirtualSeq],
+                  bench: type[VirtualSeq]) -> None:
+    """The tests above into the block's test module ``ns``."""
     test_class(ns, base, "ShortTilesCycleTest", short, CycleCheckTest)
     test_class(ns, base, "AlternatingKCycleTest", alternating, CycleCheckTest)
     test_class(ns, base, "BackpressureInFlightTest", in_flight, BackpressureInFlightTest,
                doc=BackpressureInFlightTest.__doc__)
     test_class(ns, base, "ResetInFlightTest", in_flight, ResetInFlightTest,
                doc=ResetInFlightTest.__doc__)
+    test_class(ns, base, "TileBenchTest", bench, CycleCheckTest)

@@ -18,6 +18,7 @@ from tb.gemm.sequences import (
     RandomTilesSeq,
     RequantCornersSeq,
     ShortTilesSeq,
+    TileBenchSeq,
     ZerosSeq,
 )
 
@@ -31,4 +32,4 @@ test_class(globals(), GemmTest, "LongKTest", LongKSeq)
 test_class(globals(), GemmTest, "ConvLayerTest", ConvLayerSeq)
 stall_matrix(globals(), RandomTest)  # noqa: F821 -- defined by standard_tests
 overlap_tests(globals(), GemmTest, short=ShortTilesSeq, alternating=AlternatingKSeq,
-              in_flight=InFlightSeq)
+              in_flight=InFlightSeq, bench=TileBenchSeq)

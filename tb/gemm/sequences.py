@@ -5,6 +5,7 @@ from __future__ import annotations
 from models.conv import conv_layer_tiles
 from models.fixed import smax, smin
 from models.gemm import GemmParams, GemmTile, random_tile
+from tb.common.overlap import bench_shape
 from tb.common.uvm import CYCLE_K, N_CYCLE_TILES, TxnSequence, conv_tile_limit, cycle_scale
 
 N_RANDOM_TILES = 12  # enough tiles to cross every flush/hand-off/backpressure overlap
@@ -151,3 +152,12 @@ class InFlightSeq(TxnSequence):
     def txns(self, p: GemmParams, rng):
         for _ in range(N_IN_FLIGHT_TILES):
             yield random_tile(p, rng, min(IN_FLIGHT_K, p.max_k))
+
+
+class TileBenchSeq(TxnSequence):
+    """ZS_TILE_COUNT tiles of ZS_TILE_K back to back (tb/common/overlap.py: the benchmark)."""
+
+    def txns(self, p: GemmParams, rng):
+        k, count = bench_shape()
+        for _ in range(count):
+            yield random_tile(p, rng, min(k, p.max_k))

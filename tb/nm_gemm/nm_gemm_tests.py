@@ -20,6 +20,7 @@ from tb.nm_gemm.sequences import (
     RandomTilesSeq,
     RequantCornersSeq,
     ShortTilesSeq,
+    TileBenchSeq,
     ZerosSeq,
 )
 
@@ -50,4 +51,4 @@ knob_variants(globals(), MalformedTest, "test_malformed_backpressure",  # noqa: 
               "Malformed tiles with the output stalled or not: the flag travels with its tile "
               "through the output double buffer either way.", backpressure=BACKPRESSURE_LEVELS)
 overlap_tests(globals(), NmGemmTest, short=ShortTilesSeq, alternating=AlternatingKSeq,
-              in_flight=InFlightSeq)
+              in_flight=InFlightSeq, bench=TileBenchSeq)

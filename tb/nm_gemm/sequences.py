@@ -21,6 +21,7 @@ from models.nm_gemm import (
     prune_nm,
     random_nm_tile,
 )
+from tb.common.overlap import bench_shape
 from tb.common.uvm import CYCLE_K, N_CYCLE_TILES, TxnSequence, conv_tile_limit, cycle_scale
 
 N_RANDOM_TILES = 12  # enough tiles to cross every flush/hand-off/backpressure overlap
@@ -257,3 +258,13 @@ class InFlightSeq(TxnSequence):
     def txns(self, p: NmGemmParams, rng):
         for _ in range(N_IN_FLIGHT_TILES):
             yield random_nm_tile(p, rng, k_for_beats(p, IN_FLIGHT_BEATS))
+
+
+class TileBenchSeq(TxnSequence):
+    """ZS_TILE_COUNT tiles of the dense ZS_TILE_K (rounded up to whole groups) back to back
+    (tb/common/overlap.py: the benchmark)."""
+
+    def txns(self, p: NmGemmParams, rng):
+        k, count = bench_shape()
+        for _ in range(count):
+            yield random_nm_tile(p, rng, min(p.m * -(-k // p.m), p.max_k))
