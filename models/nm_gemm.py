@@ -59,9 +59,10 @@ Malformed input and the error flag
       equals a dense GEMM on :func:`decompress`, which adds slots that share a position).
 
 Cycles
-    A tile of K takes ``K*n/m`` load beats, then the same fill and output double buffer as
-    ``gemm``; :func:`expected_cycles_nm` is :func:`models.gemm.expected_cycles` fed the beat
-    counts. The accumulator sums at most ``max_k*n/m`` products, which sizes ``acc_width``.
+    A tile of K takes ``K*n/m`` input beats on the same overlapped array as ``gemm`` (a tile
+    costs ``max(K*n/m, R)`` cycles with a ready sink); :func:`expected_cycles_nm` is
+    :func:`models.gemm.expected_cycles` fed the beat counts. The accumulator sums at most
+    ``max_k*n/m`` products, which sizes ``acc_width``.
 """
 
 from __future__ import annotations

@@ -28,13 +28,13 @@ m_axis_tready      1               in    row accepted when tvalid && tready
 m_axis_tlast       1               out   last row of the tile (r = R - 1)
 =================  ==============  ====  ======================================================
 
-Latency: the first output row is valid ``K + R + C + 1`` cycles after the first input beat (no
-stalls). Throughput: one input beat per cycle while loading; ``R + C`` extra cycles per tile
-(array fill plus hand-off); the output rows drain from a second buffer while the next tile
-loads, so steady-state utilisation is ``K / (K + R + C)``.
+Latency: the first output row is valid ``C + 1`` cycles after the tile's tlast beat, the last
+``R + C`` (no stalls). Throughput (overlapped tiles, :mod:`rtl.common.array`): one input beat
+per cycle across tile boundaries; a tile's tlast is held until R cycles after the previous
+one, so a tile costs ``max(K, R)`` cycles -- its K input beats or its R output rows.
 """
 
-from myhdl import Signal, always_comb, always_seq, block, intbv
+from myhdl import Signal, always_comb, always_seq, block
 
 from models.gemm import GemmParams
 from rtl.common.array import out_stage, tile_ctrl
@@ -50,40 +50,45 @@ def ports(p: GemmParams) -> dict:
 
 
 @block
-def gemm_pe(clk, rst, adv, clr, a_in, b_in, a_q, b_q, acc):
+def gemm_pe(clk, rst, adv, last, a_in, b_in, a_q, b_q, acc, done):
     """One PE: registers its operands (passed on to the neighbours) and accumulates their
-    product from the previous advance. ``clr`` zeroes the accumulator at tile hand-off."""
+    product from the previous advance. ``done`` = acc + product; when ``last`` (the tile
+    boundary is at this PE's anti-diagonal) that is the tile's result, taken by the output
+    path, and the accumulator restarts from 0 for the next tile."""
+
+    @always_comb
+    def mac():
+        done.next = acc + a_q * b_q
 
     @always_seq(clk.posedge, reset=rst)
     def seq():
-        if clr:
-            acc.next = 0
-        elif adv:
-            acc.next = acc + a_q * b_q
         if adv:
+            if last:
+                acc.next = 0
+            else:
+                acc.next = done
             a_q.next = a_in
             b_q.next = b_in
 
-    return seq
+    return mac, seq
 
 
 @block
 def gemm(clk, rst, s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast, s_axis_tuser,
          m_axis_tdata, m_axis_tvalid, m_axis_tready, m_axis_tlast, p):
     R, C, w = p.rows, p.cols, p.data_width
-    adv, feed, handoff, out_fire = (Signal(bool(0)) for _ in range(4))
-    obuf_user = Signal(intbv(0)[p.user_width:])
+    adv, feed, go = (Signal(bool(0)) for _ in range(3))
+    diag = [Signal(bool(0)) for _ in range(R + C - 1)]
 
-    insts = [tile_ctrl(clk, rst, s_axis_tvalid, s_axis_tlast, s_axis_tuser, s_axis_tready,
-                       m_axis_tready, m_axis_tvalid, m_axis_tlast, adv, handoff, out_fire,
-                       obuf_user, p.fill_cycles, R)]
+    insts = [tile_ctrl(clk, rst, s_axis_tvalid, s_axis_tlast, s_axis_tready, adv, feed, diag,
+                       go, R)]
     # -- input skew: row i of A is delayed i advances, column j of B j advances -------------
     a_feed = [signed_sig(w) for _ in range(R)]
     b_feed = [signed_sig(w) for _ in range(C)]
     a_field = [signed_sig(w) for _ in range(R)]
     b_field = [signed_sig(w) for _ in range(C)]
     for i in range(R):
-        # operands are zeroed outside LOAD so that the flush advances accumulate nothing
+        # operands are zeroed when no beat is accepted, so the bubbles accumulate nothing
         insts.append(field_or_zero(s_axis_tdata, i * w, feed, a_field[i]))
         insts.append(delay_line(clk, rst, adv, a_field[i], a_feed[i], i))
     for j in range(C):
@@ -94,17 +99,15 @@ def gemm(clk, rst, s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast, s_a
     a_q = [signed_sig(w) for _ in range(R * C)]
     b_q = [signed_sig(w) for _ in range(R * C)]
     acc = [signed_sig(p.acc_width) for _ in range(R * C)]
+    done = [signed_sig(p.acc_width) for _ in range(R * C)]
     for i in range(R):
         for j in range(C):
             a_in = a_feed[i] if j == 0 else a_q[i * C + j - 1]
             b_in = b_feed[j] if i == 0 else b_q[(i - 1) * C + j]
             n = i * C + j
-            insts.append(gemm_pe(clk, rst, adv, handoff, a_in, b_in, a_q[n], b_q[n], acc[n]))
+            insts.append(gemm_pe(clk, rst, adv, diag[i + j], a_in, b_in, a_q[n], b_q[n], acc[n],
+                                 done[n]))
 
-    insts.append(out_stage(clk, rst, handoff, out_fire, acc, obuf_user, m_axis_tdata, p))
-
-    @always_comb
-    def feed_comb():
-        feed.next = s_axis_tready  # loading: beats enter the skew; flushing: zeros do
-
-    return insts, feed_comb
+    insts.append(out_stage(clk, rst, adv, diag, done, s_axis_tuser, go, m_axis_tdata,
+                           m_axis_tvalid, m_axis_tready, m_axis_tlast, None, p))
+    return insts

@@ -12,8 +12,8 @@ advances on one enable (``adv``); the output double buffer and requantiser are `
 
 Repeated-index check: before the skew, every row has an m-bit "seen" mask, reloaded at slot 0
 of each group (a slot counter counts accepted beats modulo n and restarts at every tlast); a
-slot whose index is already in its row's mask sets the tile's sticky error bit, which moves
-to the output buffer with the accumulators at hand-off and is returned on ``m_axis_tuser``
+slot whose index is already in its row's mask sets the tile's sticky error bit, which travels
+with the tile's tlast-beat ``tuser`` to its output rows and is returned on ``m_axis_tuser``
 bit 0 with every output row of that tile. The MACs are not changed: a
 repeated index is accumulated once per slot (:func:`models.nm_gemm.nm_gemm_ref`).
 
@@ -44,11 +44,9 @@ m_axis_tuser       1                   out   malformed-tile flag: 1 on every row
                                              which some group of some row repeats an index
 =================  ==================  ====  ==================================================
 
-Latency: the first output row is valid ``K*n/m + R + C + 1`` cycles after the first input beat
-(no stalls). Throughput: one input beat (one slot of every row, n per group) per cycle while
-loading, i.e. ``m/n`` dense reduction elements per cycle; ``R + C`` extra cycles per tile (array
-fill plus hand-off); the output rows drain from a second buffer while the next tile loads, so
-steady-state utilisation (useful slot MACs) is ``K*n/m / (K*n/m + R + C)``.
+Latency and throughput are ``gemm``'s (the same array control, :mod:`rtl.common.array`): the
+last output row ``R + C`` cycles after the tile's tlast beat; one input beat per cycle across
+tile boundaries, a tile costing ``max(K*n/m, R)`` cycles with a ready sink.
 """
 
 from myhdl import ConcatSignal, Signal, always_comb, always_seq, block, intbv
@@ -126,25 +124,30 @@ def nm_act_mux(bundle, idx, sel, p):
 
 
 @block
-def nm_gemm_pe(clk, rst, adv, clr, v_in, i_in, x_in, v_q, i_q, x_q, acc, p):
+def nm_gemm_pe(clk, rst, adv, last, v_in, i_in, x_in, v_q, i_q, x_q, acc, done, p):
     """One PE: registers its row's (value, index) and its column's activation bundle (passed on
-    to the neighbours) and accumulates value x bundle[index] of the previous advance. ``clr``
-    zeroes the accumulator at tile hand-off."""
+    to the neighbours) and accumulates value x bundle[index] of the previous advance.
+    ``done`` = acc + product: the tile's result when ``last`` (see :func:`rtl.gemm.gemm_pe`),
+    when the accumulator restarts from 0."""
     act = unsigned_sig(p.data_width)
     mux = nm_act_mux(x_q, i_q, act, p)
 
+    @always_comb
+    def mac():
+        done.next = acc + v_q * act.signed()
+
     @always_seq(clk.posedge, reset=rst)
     def seq():
-        if clr:
-            acc.next = 0
-        elif adv:
-            acc.next = acc + v_q * act.signed()
         if adv:
+            if last:
+                acc.next = 0
+            else:
+                acc.next = done
             v_q.next = v_in
             i_q.next = i_in
             x_q.next = x_in
 
-    return mux, seq
+    return mux, mac, seq
 
 
 @block
@@ -170,18 +173,18 @@ def nm_seen_mask(clk, rst, fire, first, idx, dup, m):
 @block
 def nm_gemm(clk, rst, s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast, s_axis_tuser,
             m_axis_tdata, m_axis_tvalid, m_axis_tready, m_axis_tlast, m_axis_tuser, p):
-    R, C, w, iw, fill = p.rows, p.cols, p.data_width, p.index_width, p.fill_cycles
+    R, C, w, iw = p.rows, p.cols, p.data_width, p.index_width
     xw = p.m * w  # activation bundle of one column
     idx_lo = R * w  # first index bit in the beat
     act_lo = R * (w + iw)  # first activation bit in the beat
     slot = Signal(intbv(0, min=0, max=max(p.n, 2)))
-    adv, feed, handoff, in_fire, out_fire = (Signal(bool(0)) for _ in range(5))
-    first_slot, dup_any, err_acc, obuf_err = (Signal(bool(0)) for _ in range(4))
-    obuf_user = Signal(intbv(0)[p.user_width:])
+    adv, feed, go = (Signal(bool(0)) for _ in range(3))
+    first_slot, dup_any, err_acc, err_now = (Signal(bool(0)) for _ in range(4))
+    diag = [Signal(bool(0)) for _ in range(R + C - 1)]
+    tag = ConcatSignal(err_now, s_axis_tuser)  # the malformed flag rides above the tuser
 
-    insts = [tile_ctrl(clk, rst, s_axis_tvalid, s_axis_tlast, s_axis_tuser, s_axis_tready,
-                       m_axis_tready, m_axis_tvalid, m_axis_tlast, adv, handoff, out_fire,
-                       obuf_user, fill, R)]
+    insts = [tile_ctrl(clk, rst, s_axis_tvalid, s_axis_tlast, s_axis_tready, adv, feed, diag,
+                       go, R)]
     # -- input: row fields, column bundles, then skew (row i by i, column j by j advances) ------
     v_feed = [signed_sig(w) for _ in range(R)]
     i_feed = [unsigned_sig(iw) for _ in range(R)]
@@ -189,7 +192,7 @@ def nm_gemm(clk, rst, s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast, 
     v_field = [signed_sig(w) for _ in range(R)]
     i_field = [s_axis_tdata(idx_lo + (i + 1) * iw, idx_lo + i * iw) for i in range(R)]
     for i in range(R):
-        # the value is zeroed outside LOAD so that the flush advances accumulate nothing
+        # the value is zeroed when no beat is accepted, so the bubbles accumulate nothing
         insts.append(field_or_zero(s_axis_tdata, i * w, feed, v_field[i]))
         insts.append(delay_line(clk, rst, adv, v_field[i], v_feed[i], i))
         insts.append(delay_line(clk, rst, adv, i_field[i], i_feed[i], i))
@@ -202,7 +205,7 @@ def nm_gemm(clk, rst, s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast, 
     # -- repeated-index check, per row before the skew ---------------------------------------
     dups = [Signal(bool(0)) for _ in range(R)]
     for i in range(R):
-        insts.append(nm_seen_mask(clk, rst, in_fire, first_slot, i_field[i], dups[i], p.m))
+        insts.append(nm_seen_mask(clk, rst, feed, first_slot, i_field[i], dups[i], p.m))
     dup_vec = ConcatSignal(*dups) if R > 1 else dups[0]
 
     # -- PE grid, flattened row-major (index i * C + j) ----------------------------------------
@@ -210,38 +213,37 @@ def nm_gemm(clk, rst, s_axis_tdata, s_axis_tvalid, s_axis_tready, s_axis_tlast, 
     i_q = [unsigned_sig(iw) for _ in range(R * C)]
     x_q = [unsigned_sig(xw) for _ in range(R * C)]
     acc = [signed_sig(p.acc_width) for _ in range(R * C)]
+    done = [signed_sig(p.acc_width) for _ in range(R * C)]
     for i in range(R):
         for j in range(C):
             n = i * C + j
             v_in = v_feed[i] if j == 0 else v_q[n - 1]
             i_in = i_feed[i] if j == 0 else i_q[n - 1]
             x_in = x_feed[j] if i == 0 else x_q[n - C]
-            insts.append(nm_gemm_pe(clk, rst, adv, handoff, v_in, i_in, x_in, v_q[n], i_q[n],
-                                    x_q[n], acc[n], p))
+            insts.append(nm_gemm_pe(clk, rst, adv, diag[i + j], v_in, i_in, x_in, v_q[n],
+                                    i_q[n], x_q[n], acc[n], done[n], p))
 
-    # -- output double buffer and requantiser: shared with gemm --------------------------------
-    insts.append(out_stage(clk, rst, handoff, out_fire, acc, obuf_user, m_axis_tdata, p.dense))
+    # -- hand-off, de-skew, requantiser and output FIFO: shared with gemm ----------------------
+    insts.append(out_stage(clk, rst, adv, diag, done, tag, go, m_axis_tdata, m_axis_tvalid,
+                           m_axis_tready, m_axis_tlast, m_axis_tuser, p.dense))
 
     @always_comb
     def ctrl_comb():
-        feed.next = s_axis_tready  # loading: values enter the skew; flushing: zeros do
-        in_fire.next = s_axis_tvalid and s_axis_tready
         first_slot.next = slot == 0
         dup_any.next = dup_vec != 0
-        m_axis_tuser.next = obuf_err
+        err_now.next = err_acc or (feed and dup_any)  # the tile's flag, with this beat's slots
 
     @always_seq(clk.posedge, reset=rst)
     def slot_seq():
         """Slot within the group (restarts after tlast) and the tile's sticky malformed flag."""
-        if in_fire:
+        if feed:
             if s_axis_tlast or slot == p.n - 1:
                 slot.next = 0
             else:
                 slot.next = slot + 1
-        if handoff:
-            obuf_err.next = err_acc
-            err_acc.next = 0
-        elif in_fire and dup_any:
-            err_acc.next = 1
+            if s_axis_tlast:
+                err_acc.next = 0
+            elif dup_any:
+                err_acc.next = 1
 
     return insts, ctrl_comb, slot_seq

@@ -138,3 +138,41 @@ def attn_speedup(heads: list[dict], layers: list[dict], tag: str) -> Path:
     ax.set_yscale("log")
     return _save(fig, ax, f"sparse_attn {tag}: RTL cycles (Verilator fast mode), real masks; "
                  "grey ticks: per-head ideal", "attn_speedup", 7)
+
+
+def tile_bench_plot(rows: list[dict], title: str, name: str) -> Path:
+    """Overlapped tiles (tests/sim/test_bench_tiles.py): gemm utilisation and nm_gemm's
+    speed-up against K, one colour per array; solid measured, dashed the "before" formula,
+    dotted the port-bound ideal speed-up."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_u, ax_s) = plt.subplots(1, 2, figsize=(2 * FIGSIZE_IN[0], FIGSIZE_IN[1]), dpi=DPI)
+    for array in dict.fromkeys(r["array"] for r in rows):
+        pts = [r for r in rows if r["array"] == array]
+        ks = [r["k"] for r in pts]
+        line, = ax_u.plot(ks, [r["gemm_util"] for r in pts], "o-", label=f"{array} measured")
+        ax_u.plot(ks, [r["gemm_util_before_formula"] for r in pts], "--",
+                  color=line.get_color(), label=f"{array} before (formula)")
+        ax_s.plot(ks, [r["speedup"] for r in pts], "o-", color=line.get_color(),
+                  label=f"{array} measured")
+        ax_s.plot(ks, [r["speedup_before_formula"] for r in pts], "--",
+                  color=line.get_color(), label=f"{array} before (formula)")
+        ax_s.plot(ks, [r["speedup_ideal"] for r in pts], ":", color=line.get_color(),
+                  label=f"{array} port-bound ideal")
+    for ax, ylabel in ((ax_u, "gemm utilisation (useful MACs / PE-cycles)"),
+                       (ax_s, "nm_gemm 2:4 speed-up over gemm (cycles)")):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("dense reduction K per tile")
+        ax.set_ylabel(ylabel)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=6)
+    fig.suptitle(title, fontsize=9)
+    PLOTS.mkdir(parents=True, exist_ok=True)
+    path = PLOTS / f"{name}.png"
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -3,17 +3,22 @@ the common ones come from tb/common/tests.py, chosen with this block's sequences
 
 from __future__ import annotations
 
+from tb.common.overlap import overlap_tests
 from tb.common.tests import stall_matrix, standard_tests, test_class
 from tb.gemm.env import GemmTest
 from tb.gemm.sequences import (
+    AlternatingKSeq,
     BackToBackSeq,
     ConvLayerSeq,
     CycleSeq,
     ExtremesSeq,
+    InFlightSeq,
     K1Seq,
     LongKSeq,
     RandomTilesSeq,
     RequantCornersSeq,
+    ShortTilesSeq,
+    TileBenchSeq,
     ZerosSeq,
 )
 
@@ -26,3 +31,5 @@ test_class(globals(), GemmTest, "K1Test", K1Seq)
 test_class(globals(), GemmTest, "LongKTest", LongKSeq)
 test_class(globals(), GemmTest, "ConvLayerTest", ConvLayerSeq)
 stall_matrix(globals(), RandomTest)  # noqa: F821 -- defined by standard_tests
+overlap_tests(globals(), GemmTest, short=ShortTilesSeq, alternating=AlternatingKSeq,
+              in_flight=InFlightSeq, bench=TileBenchSeq)

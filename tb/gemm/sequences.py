@@ -5,6 +5,7 @@ from __future__ import annotations
 from models.conv import conv_layer_tiles
 from models.fixed import smax, smin
 from models.gemm import GemmParams, GemmTile, random_tile
+from tb.common.overlap import bench_shape
 from tb.common.uvm import CYCLE_K, N_CYCLE_TILES, TxnSequence, conv_tile_limit, cycle_scale
 
 N_RANDOM_TILES = 12  # enough tiles to cross every flush/hand-off/backpressure overlap
@@ -117,3 +118,46 @@ class ConvLayerSeq(TxnSequence):
     def txns(self, p: GemmParams, rng):
         for a, b, scale, shift in conv_layer_tiles(p, rng, conv_tile_limit()):
             yield GemmTile(a, b, scale, shift, True)
+
+
+# -- overlapped tiles (tb/common/overlap.py) ---------------------------------------------------
+N_SHORT_TILES = 16  # K = 1 tiles in a row: several times the R + C - 1 tiles an array can hold
+N_ALTERNATING = 8  # tiles alternating K = 1 and ALT_LONG_K
+ALT_LONG_K = 40  # long against every named array's R + C (16 at 8 x 8), short for Icarus
+N_IN_FLIGHT_TILES = 4
+#: the in-flight tests' K: the next tile must still be loading through the whole hold of
+#: BackpressureInFlightTest (R + C + OBUF_DEPTH + HOLD_MARGIN_CYCLES = 26 cycles at 8 x 8)
+IN_FLIGHT_K = 48
+
+
+class ShortTilesSeq(TxnSequence):
+    """K = 1 tiles back to back: the densest hand-off (a boundary every R advances)."""
+
+    def txns(self, p: GemmParams, rng):
+        for _ in range(N_SHORT_TILES):
+            yield random_tile(p, rng, 1)
+
+
+class AlternatingKSeq(TxnSequence):
+    """K = 1 and a long K alternating: a short tile's boundary right behind a long one's."""
+
+    def txns(self, p: GemmParams, rng):
+        for i in range(N_ALTERNATING):
+            yield random_tile(p, rng, (1, min(ALT_LONG_K, p.max_k))[i % 2])
+
+
+class InFlightSeq(TxnSequence):
+    """Tiles of IN_FLIGHT_K: one finished tile travels the array while the next one loads."""
+
+    def txns(self, p: GemmParams, rng):
+        for _ in range(N_IN_FLIGHT_TILES):
+            yield random_tile(p, rng, min(IN_FLIGHT_K, p.max_k))
+
+
+class TileBenchSeq(TxnSequence):
+    """ZS_TILE_COUNT tiles of ZS_TILE_K back to back (tb/common/overlap.py: the benchmark)."""
+
+    def txns(self, p: GemmParams, rng):
+        k, count = bench_shape()
+        for _ in range(count):
+            yield random_tile(p, rng, min(k, p.max_k))

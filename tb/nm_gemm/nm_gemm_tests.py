@@ -4,18 +4,23 @@ stimulus: the common ones come from tb/common/tests.py, chosen with this block's
 from __future__ import annotations
 
 from tb.common.bench import Knobs
+from tb.common.overlap import overlap_tests
 from tb.common.tests import knob_variants, stall_matrix, standard_tests, test_class
 from tb.nm_gemm.coverage import pattern_coverage
 from tb.nm_gemm.env import NmGemmTest
 from tb.nm_gemm.sequences import (
+    AlternatingKSeq,
     BackToBackSeq,
     ConvLayerSeq,
     CycleSeq,
     ExtremesSeq,
+    InFlightSeq,
     MalformedSeq,
     PatternsSeq,
     RandomTilesSeq,
     RequantCornersSeq,
+    ShortTilesSeq,
+    TileBenchSeq,
     ZerosSeq,
 )
 
@@ -45,3 +50,5 @@ knob_variants(globals(), MalformedTest, "test_malformed_backpressure",  # noqa: 
               lambda backpressure: Knobs(idle=0.0, backpressure=backpressure),
               "Malformed tiles with the output stalled or not: the flag travels with its tile "
               "through the output double buffer either way.", backpressure=BACKPRESSURE_LEVELS)
+overlap_tests(globals(), NmGemmTest, short=ShortTilesSeq, alternating=AlternatingKSeq,
+              in_flight=InFlightSeq, bench=TileBenchSeq)

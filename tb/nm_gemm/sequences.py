@@ -21,6 +21,7 @@ from models.nm_gemm import (
     prune_nm,
     random_nm_tile,
 )
+from tb.common.overlap import bench_shape
 from tb.common.uvm import CYCLE_K, N_CYCLE_TILES, TxnSequence, conv_tile_limit, cycle_scale
 
 N_RANDOM_TILES = 12  # enough tiles to cross every flush/hand-off/backpressure overlap
@@ -217,3 +218,53 @@ class ConvLayerSeq(TxnSequence):
     def txns(self, p: NmGemmParams, rng):
         for a, b, scale, shift in conv_layer_tiles(p.dense, rng, conv_tile_limit()):
             yield NmGemmTile(compress(prune_nm(a, p.n, p.m), p.n, p.m), b, scale, shift, True)
+
+
+# -- overlapped tiles (tb/common/overlap.py) ---------------------------------------------------
+N_SHORT_TILES = 16  # one-group tiles in a row: several times the R + C - 1 an array can hold
+N_ALTERNATING = 8  # tiles alternating one group and ALT_LONG_BEATS beats
+ALT_LONG_BEATS = 40  # long against every named array's R + C (16 at 8 x 8), short for Icarus
+N_IN_FLIGHT_TILES = 4
+#: the in-flight tests' beats per tile: the next tile must still be loading through the whole
+#: hold of BackpressureInFlightTest (R + C + OBUF_DEPTH + HOLD_MARGIN_CYCLES = 26 at 8 x 8)
+IN_FLIGHT_BEATS = 48
+
+
+def k_for_beats(p: NmGemmParams, beats: int) -> int:
+    """The shortest whole-group K whose tile has at least ``beats`` beats."""
+    return min(p.m * -(-beats // p.n), p.max_k)
+
+
+class ShortTilesSeq(TxnSequence):
+    """K = m (one group, n beats) back to back: the densest hand-off this block allows."""
+
+    def txns(self, p: NmGemmParams, rng):
+        for _ in range(N_SHORT_TILES):
+            yield random_nm_tile(p, rng, p.m)
+
+
+class AlternatingKSeq(TxnSequence):
+    """One group and a long K alternating: a short tile's boundary right behind a long one's."""
+
+    def txns(self, p: NmGemmParams, rng):
+        for i in range(N_ALTERNATING):
+            yield random_nm_tile(p, rng, (p.m, k_for_beats(p, ALT_LONG_BEATS))[i % 2])
+
+
+class InFlightSeq(TxnSequence):
+    """Tiles of IN_FLIGHT_BEATS beats: one finished tile travels the array while the next one
+    loads."""
+
+    def txns(self, p: NmGemmParams, rng):
+        for _ in range(N_IN_FLIGHT_TILES):
+            yield random_nm_tile(p, rng, k_for_beats(p, IN_FLIGHT_BEATS))
+
+
+class TileBenchSeq(TxnSequence):
+    """ZS_TILE_COUNT tiles of the dense ZS_TILE_K (rounded up to whole groups) back to back
+    (tb/common/overlap.py: the benchmark)."""
+
+    def txns(self, p: NmGemmParams, rng):
+        k, count = bench_shape()
+        for _ in range(count):
+            yield random_nm_tile(p, rng, min(p.m * -(-k // p.m), p.max_k))

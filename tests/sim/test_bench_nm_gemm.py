@@ -6,10 +6,11 @@ K and tile count (``tb.common.uvm.CYCLE_K`` = 1024, ``N_CYCLE_TILES`` = 3; check
 what the monitors saw, not from constants), and each of those tests already asserts that its
 measured cycles equal its block's cycle model exactly. Here we only take the ratio.
 
-Which shape: a tile costs ``beats + R + C`` cycles (array fill plus hand-off) on both engines,
-and only the beats shrink by n/m, so the speed-up approaches m/n when K*n/m is long against
-R + C. At K = 1024, 1:8 gives 128 beats per tile: long against both the 1 x 1 (``min``) and the
-4 x 4 (``typical``) array's overhead, and the floor ``SPEEDUP_FLOOR * m/n`` is asserted on both.
+Which shape: a tile costs ``max(beats, R)`` cycles on both engines (overlapped tiles,
+rtl/common/array.py; before issue 13 it was ``beats + R + C``), and only the beats shrink by
+n/m, so the speed-up is m/n once K*n/m >= R. At K = 1024, 1:8 gives 128 beats per tile: long
+against both the 1 x 1 (``min``) and the 4 x 4 (``typical``) array's R, and the floor
+``SPEEDUP_FLOOR * m/n`` is asserted on both.
 
 Run: ``.venv/bin/python -m pytest -m slow -s tests/sim/test_bench_nm_gemm.py``
 """

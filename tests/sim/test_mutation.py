@@ -37,6 +37,8 @@ EVEN_HOLD = ("        else if (m_axis_even_tready) begin\n"
              "            even_valid <= 0;\n"
              "        end\n")
 BOTH = ("icarus", "verilator")
+#: gemm typical's tile spacing term: R = 4 advances since the last tlast
+SPACED = "($signed({1'b0, tile_ctrl0_since}) == (4 - 1))"
 
 MUTANTS = {
     "gemm_pe_add_to_sub": _m("gemm", "(gemm_pe5_acc + (", "(gemm_pe5_acc - (", "RandomTest",
@@ -44,19 +46,24 @@ MUTANTS = {
     "gemm_sat_constant": _m("gemm", "out_stage0_gemm_requant0_y = 127;",
                             "out_stage0_gemm_requant0_y = 126;", "ExtremesTest",
                             "first mismatch at element"),
-    "gemm_ready_always": _m("gemm", "assign s_axis_tready = (tile_ctrl0_state == 2'b00);",
-                            "assign s_axis_tready = 1'b1;", "RandomTest", "gemm[r4c4w8a32q1]"),
-    # the last row leaves, and the tile stays in the buffer when no input waits: the final
-    # tile comes out again after the last expected one (the first spine never saw it)
+    "gemm_ready_always": _m("gemm", "assign s_axis_tready = (go && (" + SPACED
+                            + " || (!s_axis_tlast)));",
+                            "assign s_axis_tready = 1'b1;", "BackToBackTest",
+                            "gemm[r4c4w8a32q1]"),
+    # the boundary re-enters the diagonal when it leaves the array and no input waits: the
+    # final tile's output (an all-zero tile) comes out again after the last expected one
     "gemm_final_tile_twice": _m(
-        "gemm", "                tile_ctrl0_obuf_valid <= 0;\n",
-        "                tile_ctrl0_obuf_valid <= (!s_axis_tvalid);\n", "CycleTest",
+        "gemm", "assign tile_ctrl0_bound_in = (s_axis_tvalid && s_axis_tlast && go && "
+        + SPACED + ");",
+        "assign tile_ctrl0_bound_in = ((s_axis_tvalid && s_axis_tlast && go && " + SPACED
+        + ") || ((!s_axis_tvalid) && tile_ctrl0_en_reg6_q));", "CycleTest",
         "gemm.m_axis: ", "stray beat(s) after the last expected output", "beat 12 ",
         "quiet window", sims=BOTH, modes=FAST_TOO),
     "gemm_tlast_unstable": _m(
-        "gemm", "assign m_axis_tlast = ($signed({1'b0, tile_ctrl0_out_row}) == (4 - 1));",
-        "assign m_axis_tlast = (($signed({1'b0, tile_ctrl0_out_row}) == (4 - 1)) ^ "
-        "(!m_axis_tready));", "RandomTest", "gemm.m_axis: protocol rule 'payload-stable'",
+        "gemm", "assign m_axis_tlast = ($signed({1'b0, out_stage0_out_row}) == (4 - 1));",
+        "assign m_axis_tlast = (($signed({1'b0, out_stage0_out_row}) == (4 - 1)) ^ "
+        "(!m_axis_tready));", "RandomTest",
+        "gemm.m_axis: protocol rule 'payload-stable'",
         "tlast changed while tvalid && !tready", "at cycle", sims=BOTH),
     "nm_mux_swap": _m("nm_gemm", "nm_gemm_pe5_act = nm_gemm_pe5_x_q[16-1:8];",
                       "nm_gemm_pe5_act = nm_gemm_pe5_x_q[24-1:16];", "PatternsTest",

@@ -14,6 +14,7 @@ from models.gemm import (
     encode_tile,
     expected_cycles,
     gemm_ref,
+    old_expected_cycles,
     random_tile,
 )
 from models.params import ParamError, params_from_json
@@ -116,14 +117,18 @@ def test_stream_format_round_trip(seed):
 
 def test_expected_cycles_timeline():
     p = GemmParams(rows=4, cols=4)
-    # one tile: K loads + (R+C-1) fill + handoff, then R output rows
-    assert expected_cycles(p, [10]) == 10 + 7 + 1 + 4
-    # long tiles back to back: each adds K + R + C cycles
-    assert expected_cycles(p, [256] * 3) - expected_cycles(p, [256] * 2) == 256 + 8
-    # the output buffer (R rows) always drains within the next tile's R + C - 1 fill cycles,
-    # so even K = 1 tiles on a tall array never wait for it when the sink is ready
-    tall = GemmParams(rows=16, cols=1, requant=False)
-    assert expected_cycles(tall, [1, 1]) - expected_cycles(tall, [1]) == 1 + tall.rows + 1
+    # one tile: K beats (tlast at edge K - 1), then C + R edges to the last output row
+    assert expected_cycles(p, [10]) == 10 + 4 + 4
+    # long tiles back to back overlap: each adds exactly its K beats
+    assert expected_cycles(p, [256] * 3) - expected_cycles(p, [256] * 2) == 256
+    # short tiles are output-bound: each adds its R rows, however short K is
+    assert expected_cycles(p, [1] * 5) - expected_cycles(p, [1] * 4) == p.rows
+    assert expected_cycles(p, [10, 1, 10]) == 10 + 4 + 10 + 8
+    # a one-row array has no spacing: K = 1 tiles take a cycle each
+    flat = GemmParams(rows=1, cols=8, requant=False)
+    assert expected_cycles(flat, [1] * 6) - expected_cycles(flat, [1] * 5) == 1
+    # the "before" formula: K + R + C per long tile, the flush and hand-off of the old array
+    assert old_expected_cycles(p, [256] * 3) - old_expected_cycles(p, [256] * 2) == 256 + 8
 
 
 def float_conv2d(x, w, stride, pad):
