@@ -27,6 +27,7 @@ from models.fixed import (
     unpack_rows,
 )
 from models.params import BlockParams, ParamError
+from models.validate import int_array, int_list, int_scalar
 
 #: Largest array edge we convert: 16 x 16 = 256 PEs already takes minutes to verilate.
 MAX_DIM = 16
@@ -133,7 +134,11 @@ class GemmTile:
 
 
 def check_tile(p: GemmParams, t: GemmTile) -> None:
-    """Raise ``ValueError`` naming the rule a tile breaks (shape, K range, operand range)."""
+    """Raise ``ValueError`` naming the rule a tile breaks (dtype, shape, K range, operand
+    range)."""
+    t.a, t.b = int_array(t.a, "gemm: A"), int_array(t.b, "gemm: B")
+    int_scalar(t.scale, "gemm: scale")
+    int_scalar(t.shift, "gemm: shift")
     if t.a.ndim != 2 or t.a.shape[0] != p.rows:
         raise ValueError(f"gemm: A must have shape ({p.rows}, K) (got {t.a.shape})")
     if t.b.ndim != 2 or t.b.shape != (t.a.shape[1], p.cols):
@@ -180,6 +185,7 @@ def expected_cycles(p: GemmParams, ks: list[int]) -> int:
     leaves, so it is free again at ``h + rows``; with a ready sink that is always before the
     next hand-off (``fill_cycles >= rows``), so only backpressure can make the array wait.
     """
+    ks = int_list(ks, "gemm: ks (K of every tile)", 1, p.max_k)  # validation (issue 11)
     if not ks:
         return 0
     t = 0

@@ -11,6 +11,7 @@ from models.delta_lstm.arith import quantise_act, quantise_weights
 from models.delta_lstm.cbtd import cbtd_prune_keep
 from models.delta_lstm.params import DeltaLstmParams
 from models.fixed import check_signed
+from models.validate import fail, float_array, int_array
 
 
 # -- weights ------------------------------------------------------------------------------------
@@ -24,6 +25,8 @@ class LstmWeights:
 
 def check_weights(p: DeltaLstmParams, wt: LstmWeights) -> None:
     """Raise ``ValueError`` naming the rule the weights break (shape or range)."""
+    int_array(wt.w, "delta_lstm: w")
+    int_array(wt.bias, "delta_lstm: bias")
     if wt.w.shape != (p.rows, p.cols):
         raise ValueError(f"delta_lstm: w must have shape (4H, I+H) = {(p.rows, p.cols)} "
                          f"(got {wt.w.shape})")
@@ -31,6 +34,20 @@ def check_weights(p: DeltaLstmParams, wt: LstmWeights) -> None:
         raise ValueError(f"delta_lstm: bias must have shape ({p.rows},) (got {wt.bias.shape})")
     check_signed(wt.w, p.w_width, "delta_lstm: w")
     check_signed(wt.bias, p.act_width, "delta_lstm: bias")
+
+
+def check_capacity(p: DeltaLstmParams, w) -> None:
+    """Raise ``ParamError`` when a (PE, column) of the integer matrix ``w`` holds more non-zero
+    weights than the ``keep`` entries the CBTD memory stores for it."""
+    w = np.asarray(w)
+    nnz = np.count_nonzero(w.reshape(p.rows_per_pe, p.num_pe, p.cols), axis=0)  # (pe, col)
+    if nnz.max(initial=0) > p.keep:
+        pe, col = np.unravel_index(int(np.argmax(nnz)), nnz.shape)
+        n_bad = int(np.count_nonzero(nnz > p.keep))
+        fail("delta_lstm weights", f"PE {pe} column {col} has {int(nnz[pe, col])} non-zero "
+             f"weights but keep={p.keep} stores at most {p.keep} per (PE, column)",
+             f"{n_bad} of {nnz.size} (PE, column) pairs over", f"prune them (prune=True) or "
+             f"use keep={int(nnz.max())} (rows_per_pe={p.rows_per_pe} stores a dense layer)")
 
 
 def quantise_lstm(p: DeltaLstmParams, w_ih, w_hh, b_ih, b_hh, *, prune: bool = True
@@ -41,11 +58,19 @@ def quantise_lstm(p: DeltaLstmParams, w_ih, w_hh, b_ih, b_hh, *, prune: bool = T
     ``prune`` the float matrix is CBTD-pruned to ``p.keep`` first (pruning before quantising
     cannot create non-zeros, so the result still has at most ``keep`` per (PE, column)).
     """
-    w = np.hstack([np.asarray(w_ih, dtype=np.float64), np.asarray(w_hh, dtype=np.float64)])
+    rows, i_n, h_n = p.rows, p.input_size, p.hidden_size
+    w_ih = float_array(w_ih, "quantise_lstm: w_ih", shape=(rows, i_n), names="(4H, I)")
+    w_hh = float_array(w_hh, "quantise_lstm: w_hh", shape=(rows, h_n), names="(4H, H)")
+    b_ih = float_array(b_ih, "quantise_lstm: b_ih", shape=(rows,), names="(4H,)")
+    b_hh = float_array(b_hh, "quantise_lstm: b_hh", shape=(rows,), names="(4H,)")
+    w = np.hstack([w_ih, w_hh])
     if prune:
         w = cbtd_prune_keep(w, p.num_pe, p.keep)
-    b = np.asarray(b_ih, dtype=np.float64) + np.asarray(b_hh, dtype=np.float64)
-    wt = LstmWeights(quantise_weights(p, w), quantise_act(p, b))
+    wq = quantise_weights(p, w)
+    if not prune:
+        check_capacity(p, wq)
+    b = b_ih + b_hh
+    wt = LstmWeights(wq, quantise_act(p, b))
     check_weights(p, wt)
     return wt
 
