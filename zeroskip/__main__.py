@@ -2,7 +2,8 @@
 
     python -m zeroskip blocks
     python -m zeroskip run --block gemm --in layer.npz [--out out.npz]
-                           [--sim model|icarus|verilator] [--config typical] [--relu] [--per-channel] [--nm 2:4] [--theta 0.1]
+                           [--sim model|icarus|verilator] [--config typical]
+                           [--relu] [--per-channel] [--nm 2:4] [--theta 0.1]
 
 The input file (.npz or .safetensors) holds PyTorch state-dict names and the input ``x``:
 
