@@ -18,9 +18,10 @@ backends), ``python -m zeroskip`` (the command line: ``make run`` / ``make block
 """
 
 from zeroskip.layers import conv2d, linear
+from zeroskip.lstm import delta_lstm
 from zeroskip.quant import ClipWarning
 from zeroskip.report import LayerReport, LayerResult
 from zeroskip.rtl import BACKENDS, RtlMismatch
 
 __all__ = ["BACKENDS", "ClipWarning", "LayerReport", "LayerResult", "RtlMismatch", "conv2d",
-           "linear"]
+           "delta_lstm", "linear"]
