@@ -109,7 +109,7 @@ def _params(block: str, config: str | None, params: BlockParams | None,
 def _gemm_layer(name: str, w2d: np.ndarray, cols_q: np.ndarray, s_x: float, bias, *,
                 p: BlockParams, per_channel: bool, relu: bool, prelu, out_scale,
                 backend: str, sim_seed: int | None, n_cols_real: int, clipped_in: int,
-                macs: int) -> dict:
+                macs: int, rtl_options: dict | None = None) -> dict:
     """Quantise ``w2d`` (out, K float), fold the bias, tile, run; returns the pieces."""
     is_nm = isinstance(p, NmGemmParams)
     dense: GemmParams = p.dense if is_nm else p
@@ -167,7 +167,7 @@ def _gemm_layer(name: str, w2d: np.ndarray, cols_q: np.ndarray, s_x: float, bias
     model_tiles = [ref(p, t) for t in tiles]
     rtl = None
     if backend != "model":
-        rtl = run_block(p, tiles, backend, seed=sim_seed)
+        rtl = run_block(p, tiles, backend, seed=sim_seed, **(rtl_options or {}))
         got_tiles = [(o["y"] if isinstance(o, dict) else o) for o in rtl.outputs["m_axis"]]
         if len(got_tiles) != len(tiles):
             raise AssertionError(f"{name}: the RTL returned {len(got_tiles)} tiles, "
@@ -263,11 +263,14 @@ def _warnings(name, r, n_x, n_y, s_x_data, act_scale) -> list[str]:
 def linear(weight, x, bias=None, *, block: str = "gemm", config: str | None = None,
            params: BlockParams | None = None, nm: tuple[int, int] | None = None,
            per_channel: bool = False, relu: bool = False, prelu=None, act_scale=None,
-           out_scale=None, backend: str = "model", seed: int | None = None) -> LayerResult:
+           out_scale=None, backend: str = "model", seed: int | None = None,
+           rtl_options: dict | None = None) -> LayerResult:
     """``y = x @ weight.T + bias`` (PyTorch ``nn.Linear``): ``weight`` (out, in), ``x``
     (batch, in) or (in,), ``bias`` (out,); optional ReLU (in the block) or PReLU (``prelu``:
     a slope, or one per output feature; on the host). ``nm=(n, m)`` (or ``block="nm_gemm"``)
-    prunes the weights N:M and runs the nm_gemm block. Returns ``y`` (batch, out) float."""
+    prunes the weights N:M and runs the nm_gemm block. ``rtl_options``: more arguments of
+    :func:`zeroskip.rtl.run_block` (``mode="cycle"``, a mutant ``source``). Returns ``y``
+    (batch, out) float."""
     backend = check_backend(backend)
     if nm is not None:
         block = "nm_gemm"
@@ -291,7 +294,8 @@ def linear(weight, x, bias=None, *, block: str = "gemm", config: str | None = No
     macs = n_out * xa.shape[0] * (k_pad * p.n // p.m if is_nm else k)
     r = _gemm_layer("linear", w_pad, cols, s_x, bias, p=p, per_channel=per_channel, relu=relu,
                     prelu=prelu, out_scale=out_scale, backend=backend, sim_seed=seed,
-                    n_cols_real=xa.shape[0], clipped_in=clip_x, macs=macs)
+                    n_cols_real=xa.shape[0], clipped_in=clip_x, macs=macs,
+                    rtl_options=rtl_options)
     y_f = r["y_f"].T
     if prelu is not None:
         y_f = _prelu(y_f, prelu, 1)
@@ -325,7 +329,8 @@ def conv2d(weight, x, bias=None, *, stride: int = 1, padding: int = 0, block: st
            config: str | None = None, params: BlockParams | None = None,
            nm: tuple[int, int] | None = None, per_channel: bool = False, relu: bool = False,
            prelu=None, pool: str | None = None, pool_size: int = 2, act_scale=None,
-           out_scale=None, backend: str = "model", seed: int | None = None) -> LayerResult:
+           out_scale=None, backend: str = "model", seed: int | None = None,
+           rtl_options: dict | None = None) -> LayerResult:
     """PyTorch ``nn.Conv2d`` (groups 1, dilation 1): ``weight`` (C_out, C_in, kh, kw), ``x``
     (C_in, H, W) or (1, C_in, H, W), ``bias`` (C_out,), as im2col + GEMM on the block; then
     ReLU (block) or PReLU (host) and optional ``pool`` ("max" or "avg", ``pool_size`` square,
@@ -363,7 +368,8 @@ def conv2d(weight, x, bias=None, *, stride: int = 1, padding: int = 0, block: st
     macs = c_out * ho * wo * (k_pad * p.n // p.m if is_nm else k)
     r = _gemm_layer("conv2d", w2d, cols, s_x, bias, p=p, per_channel=per_channel, relu=relu,
                     prelu=prelu, out_scale=out_scale, backend=backend, sim_seed=seed,
-                    n_cols_real=ho * wo, clipped_in=clip_x, macs=macs)
+                    n_cols_real=ho * wo, clipped_in=clip_x, macs=macs,
+                    rtl_options=rtl_options)
     b = np.zeros(c_out) if bias is None else np.asarray(bias, np.float64)
 
     def post(y2d):

@@ -87,11 +87,13 @@ def lstm_params(input_size: int, hidden_size: int, *, num_pe: int = 4, keep: int
 def delta_lstm(w_ih, w_hh, b_ih, b_hh, xs, *, num_pe: int = 4, keep: int | None = None,
                act_lanes: int | None = None, w_width: int = 8, w_frac: int | None = None,
                theta: float = DEFAULT_THETA, params: DeltaLstmParams | None = None,
-               backend: str = "model", seed: int | None = None) -> LayerResult:
+               backend: str = "model", seed: int | None = None,
+               rtl_options: dict | None = None) -> LayerResult:
     """One ``nn.LSTM`` layer (gate order i, f, g, o; ``w_ih`` (4H, I), ``w_hh`` (4H, H),
     ``b_ih``/``b_hh`` (4H,)) on a sequence ``xs`` (T, I) from the zero state. ``theta`` is the
     delta threshold in the activations' units (both x and h); ``keep`` < rows_per_pe prunes
-    CBTD; ``params`` overrides everything the layer would choose. Returns ``y`` (T, H)."""
+    CBTD; ``params`` overrides everything the layer would choose; ``rtl_options`` as in
+    :func:`zeroskip.layers.linear`. Returns ``y`` (T, H)."""
     backend = check_backend(backend)
     w_ih = float_array(w_ih, "delta_lstm: w_ih", ndim=2, names="(4H, I)")
     w_hh = float_array(w_hh, "delta_lstm: w_hh", ndim=2, names="(4H, H)")
@@ -131,7 +133,7 @@ def delta_lstm(w_ih, w_hh, b_ih, b_hh, xs, *, num_pe: int = 4, keep: int | None 
     rtl = None
     same = None
     if backend != "model":
-        rtl = run_block(p, [wt, *xq], backend, seed=seed)
+        rtl = run_block(p, [wt, *xq], backend, seed=seed, **(rtl_options or {}))
         got = np.array([o["h"] for o in rtl.outputs["m_axis_h"]], dtype=np.int64)
         same = bool(got.shape == hs.shape and np.array_equal(got, hs))
         if not same:

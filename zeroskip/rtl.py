@@ -55,9 +55,10 @@ def _depth(n_beats: int) -> int:
 
 
 def run_block(p: BlockParams, txns: list[Any], sim: str, *, seed: int | None = None,
-              mode: str = "fast") -> RtlRun:
+              mode: str = "fast", source: Path | None = None, variant: str = "") -> RtlRun:
     """Send ``txns`` (in order, each on the stream its block routes it to) through ``p``'s RTL
-    on ``sim``; raise :class:`RtlMismatch` with the runner's report when the test fails."""
+    on ``sim``; raise :class:`RtlMismatch` with the runner's report when the test fails.
+    ``source``/``variant``: another Verilog file of the module (a mutant, to see it fail)."""
     from tests.sim.runner import report, run, setup_tools
 
     check_backend(sim)
@@ -71,6 +72,7 @@ def run_block(p: BlockParams, txns: list[Any], sim: str, *, seed: int | None = N
         tin, tout = Path(tmp) / "txns.pkl", Path(tmp) / "outputs.pkl"
         tin.write_bytes(pickle.dumps(list(txns)))
         res = run(p, sim, seed=seed, test=USER_TEST, mode=mode, test_module=USER_MODULE,
+                  source=source, variant=variant,
                   fast_depth=_depth(max(n_beats.values(), default=1)),
                   env={TXNS_ENV: str(tin), OUT_ENV: str(tout)})
         if not res.ok:
