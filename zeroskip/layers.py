@@ -47,7 +47,7 @@ from zeroskip.quant import (
     warn_clipped,
 )
 from zeroskip.report import LayerReport, LayerResult, error_stats
-from zeroskip.rtl import check_backend, run_block
+from zeroskip.rtl import RtlMismatch, check_backend, run_block
 
 POOLS = ("max", "avg")
 
@@ -170,8 +170,8 @@ def _gemm_layer(name: str, w2d: np.ndarray, cols_q: np.ndarray, s_x: float, bias
         rtl = run_block(p, tiles, backend, seed=sim_seed, **(rtl_options or {}))
         got_tiles = [(o["y"] if isinstance(o, dict) else o) for o in rtl.outputs["m_axis"]]
         if len(got_tiles) != len(tiles):
-            raise AssertionError(f"{name}: the RTL returned {len(got_tiles)} tiles, "
-                                 f"{len(tiles)} were sent")
+            raise RtlMismatch(f"{name}: the RTL returned {len(got_tiles)} tiles, "
+                              f"{len(tiles)} were sent")
     else:
         got_tiles = model_tiles
     rows_pad = -(-out_ch // p.rows) * p.rows
@@ -187,9 +187,10 @@ def _gemm_layer(name: str, w2d: np.ndarray, cols_q: np.ndarray, s_x: float, bias
     y_model = assemble(model_tiles)
     same = bool(np.array_equal(y_block, y_model)) if rtl is not None else None
     if same is False:
-        bad = np.argwhere(y_block != y_model)[0]
-        raise AssertionError(f"{name}: RTL output {tuple(bad)} is {y_block[tuple(bad)]}, the "
-                             f"model says {y_model[tuple(bad)]}")
+        bad = tuple(int(v) for v in np.argwhere(y_block != y_model)[0])
+        raise RtlMismatch(f"{name}: RTL output {bad} (out, column) is {y_block[bad]}, the "
+                          f"model says {y_model[bad]} ({int((y_block != y_model).sum())} of "
+                          f"{y_block.size} differ)")
     # host requantisation (per channel, or a block without a requantiser)
     y_int = y_block if dense.requant else requantise_rows(y_block, rqs, 8)
     y_f = y_int * s_y

@@ -32,7 +32,7 @@ from models.delta_lstm.cbtd import cbtd_prune_keep
 from models.validate import fail, float_array, int_scalar
 from zeroskip.quant import warn_clipped
 from zeroskip.report import LayerReport, LayerResult, error_stats
-from zeroskip.rtl import check_backend, run_block
+from zeroskip.rtl import RtlMismatch, check_backend, run_block
 
 #: the block's default thresholds are Spartus' 0.1 (in the act format); the layer API's
 #: default is 0: a plain quantised LSTM, every change fires (pass theta=0.1 for Spartus)
@@ -137,8 +137,8 @@ def delta_lstm(w_ih, w_hh, b_ih, b_hh, xs, *, num_pe: int = 4, keep: int | None 
         got = np.array([o["h"] for o in rtl.outputs["m_axis_h"]], dtype=np.int64)
         same = bool(got.shape == hs.shape and np.array_equal(got, hs))
         if not same:
-            raise AssertionError(f"delta_lstm: the RTL's h differ from the model's "
-                                 f"(shapes {got.shape} and {hs.shape})")
+            raise RtlMismatch(f"delta_lstm: the RTL's h differ from the model's (shapes "
+                              f"{got.shape} and {hs.shape})")
         hs = got
     y = to_float(hs, p.act_frac)
     ref = _float_lstm(w_ih, w_hh, b_ih, b_hh, xs)
