@@ -293,6 +293,16 @@ def test_cli_run_and_blocks(tmp_path, capsys, seed):
     assert main(["run", "--block", "nm_gemm", "--nm", "2:4", "--in",
                  str(tmp_path / "conv.npz")]) == 0
     assert "conv2d 2:4 on nm_gemm" in capsys.readouterr().out
+    p = get_config("delta_lstm", "typical")
+    np.savez(tmp_path / "lstm.npz", weight_ih_l0=rng.uniform(-1, 1, (p.rows, p.input_size)),
+             weight_hh_l0=rng.uniform(-1, 1, (p.rows, p.hidden_size)),
+             bias_ih_l0=np.zeros(p.rows), bias_hh_l0=rng.uniform(-.5, .5, p.rows),
+             x=rng.uniform(-1, 1, (6, p.input_size)))
+    assert main(["run", "--block", "delta_lstm", "--theta", "0.1", "--in",
+                 str(tmp_path / "lstm.npz"), "--out", str(tmp_path / "h.npz")]) == 0
+    assert "delta_lstm on delta_lstm [i8h8n4k8" in capsys.readouterr().out
+    with np.load(tmp_path / "h.npz") as o:
+        assert o["y"].shape == (6, p.hidden_size)
     assert main(["blocks"]) == 0
     out = capsys.readouterr().out
     assert "typical   r4c4w8a32q1: rows=4" in out and "delta_lstm  (layer API: yes" in out
