@@ -39,6 +39,7 @@ from models.nm_gemm import (
 from models.params import BlockParams
 from models.validate import choice, fail, float_array, int_scalar
 from zeroskip.quant import (
+    INT8,
     calibrate,
     qmax,
     quantise_symmetric,
@@ -114,21 +115,21 @@ def _gemm_layer(name: str, w2d: np.ndarray, cols_q: np.ndarray, s_x: float, bias
     is_nm = isinstance(p, NmGemmParams)
     dense: GemmParams = p.dense if is_nm else p
     out_ch, k = w2d.shape
-    if dense.data_width != 8:
+    if dense.data_width != INT8:
         fail("layer", "the layer API quantises to INT8: the block's data_width must be 8",
              dense.data_width, "use a config with data_width=8")
     block_relu = bool(relu) and prelu is None
     # 2. weights (pruned first for N:M: pruning before quantising cannot add non-zeros)
     w_f = prune_nm(w2d, p.n, p.m) if is_nm else w2d
-    s_w = calibrate(w_f, 8, axis=0 if per_channel else None)
-    w_q, clip_w = quantise_symmetric(w_f, s_w, 8, axis=0 if per_channel else None,
+    s_w = calibrate(w_f, INT8, axis=0 if per_channel else None)
+    w_q, clip_w = quantise_symmetric(w_f, s_w, INT8, axis=0 if per_channel else None,
                                      what="weights")
     s_acc = (s_x * s_w) * np.ones(out_ch)  # per row
     # 3. bias
     b = (np.zeros(out_ch) if bias is None
          else float_array(bias, f"{name}: bias", shape=(out_ch,), names="(out_features,)"))
     b_q = np.floor(b / s_acc + 0.5).astype(np.int64)
-    w_ext, cols_ext = fold_bias(w_q, cols_q, b_q, 8, (p.n, p.m) if is_nm else None)
+    w_ext, cols_ext = fold_bias(w_q, cols_q, b_q, INT8, (p.n, p.m) if is_nm else None)
     k_ext = w_ext.shape[1]
     if k_ext > p.max_k:
         fail(name, f"the reduction K = {k_ext} ({k} + {k_ext - k} bias columns) exceeds the "
@@ -143,7 +144,7 @@ def _gemm_layer(name: str, w2d: np.ndarray, cols_q: np.ndarray, s_x: float, bias
              f"{p.BLOCK}'s requantiser has one (scale, shift) per tile", p.tag,
              "use a requant=False config (its accumulators are requantised per channel on "
              "the host) or per_channel=False")
-    s_y = float(calibrate(pre, 8)) if out_scale is None else float(out_scale)
+    s_y = float(calibrate(pre, INT8)) if out_scale is None else float(out_scale)
     if not np.isfinite(s_y) or s_y <= 0:
         fail(name, "out_scale must be finite and > 0", s_y, "leave it None to calibrate")
     max_shift = dense.acc_width + dense.scale_width
@@ -192,9 +193,9 @@ def _gemm_layer(name: str, w2d: np.ndarray, cols_q: np.ndarray, s_x: float, bias
                           f"model says {y_model[bad]} ({int((y_block != y_model).sum())} of "
                           f"{y_block.size} differ)")
     # host requantisation (per channel, or a block without a requantiser)
-    y_int = y_block if dense.requant else requantise_rows(y_block, rqs, 8)
+    y_int = y_block if dense.requant else requantise_rows(y_block, rqs, INT8)
     y_f = y_int * s_y
-    sat = int(np.count_nonzero(np.abs(pre[:, :n_cols_real] / s_y) > qmax(8) + 0.5))
+    sat = int(np.count_nonzero(np.abs(pre[:, :n_cols_real] / s_y) > qmax(INT8) + 0.5))
     ks = [k_ext] * len(tiles)
     cyc = expected_cycles_nm(p, ks) if is_nm else expected_cycles(p, ks)
     worst = max(rqs, key=lambda q: q.rel_error)
@@ -206,7 +207,7 @@ def _gemm_layer(name: str, w2d: np.ndarray, cols_q: np.ndarray, s_x: float, bias
 
 
 def _act_scale(x: np.ndarray, act_scale) -> float:
-    s = float(calibrate(x, 8)) if act_scale is None else float(act_scale)
+    s = float(calibrate(x, INT8)) if act_scale is None else float(act_scale)
     if not np.isfinite(s) or s <= 0:
         fail("act_scale", "must be finite and > 0", s, "leave it None to calibrate")
     return s
@@ -248,12 +249,12 @@ def _report(name, p, backend, shapes, r, s_x, ref_float, y_f, extra_refs, warn_l
 def _warnings(name, r, n_x, n_y, s_x_data, act_scale) -> list[str]:
     ws = []
     m = warn_clipped(f"{name} activations", r["clipped_in"], n_x,
-                     f"an act_scale >= {s_x_data:.6g} (max |x| / 127, or act_scale=None) "
+                     f"an act_scale >= {s_x_data:.6g} (max |x| / {qmax(INT8)}, or act_scale=None) "
                      "would not clip") if act_scale is not None else None
     if m:
         ws.append(m)
     m = warn_clipped(f"{name} outputs", r["sat"], n_y,
-                     f"an out_scale >= {r['pre_max'] / qmax(8):.6g} (max |y| / 127, or "
+                     f"an out_scale >= {r['pre_max'] / qmax(INT8):.6g} (max |y| / {qmax(INT8)}, or "
                      "out_scale=None) would not clip")
     if m:
         ws.append(m)
@@ -286,9 +287,9 @@ def linear(weight, x, bias=None, *, block: str = "gemm", config: str | None = No
     k = w.shape[1]
     is_nm = isinstance(p, NmGemmParams)
     k_pad = -(-k // p.m) * p.m if is_nm else k
-    s_x_data = float(calibrate(xa, 8))
+    s_x_data = float(calibrate(xa, INT8))
     s_x = _act_scale(xa, act_scale)
-    x_q, clip_x = quantise_symmetric(xa, s_x, 8, what="activations")
+    x_q, clip_x = quantise_symmetric(xa, s_x, INT8, what="activations")
     w_pad = np.pad(w, ((0, 0), (0, k_pad - k)))
     cols = np.pad(x_q.T, ((0, k_pad - k), (0, 0)))
     n_out = w.shape[0]
@@ -356,9 +357,9 @@ def conv2d(weight, x, bias=None, *, stride: int = 1, padding: int = 0, block: st
     c_out, c_in, kh, kw = w.shape
     ho = conv_out_size(xa.shape[1], kh, stride, padding)
     wo = conv_out_size(xa.shape[2], kw, stride, padding)
-    s_x_data = float(calibrate(xa, 8))
+    s_x_data = float(calibrate(xa, INT8))
     s_x = _act_scale(xa, act_scale)
-    x_q, clip_x = quantise_symmetric(xa, s_x, 8, what="activations")
+    x_q, clip_x = quantise_symmetric(xa, s_x, INT8, what="activations")
     cols = im2col(x_q, kh, kw, stride, padding)  # zero padding is exact: 0 quantises to 0
     w2d = w.reshape(c_out, -1)
     k = w2d.shape[1]

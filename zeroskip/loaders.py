@@ -21,6 +21,8 @@ from models.validate import fail
 ST_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4",
              "I16": "<i2", "I8": "i1", "U8": "u1", "BOOL": "?"}
 ST_NAMES = {(np.dtype(v).kind, np.dtype(v).itemsize): k for k, v in ST_DTYPES.items()}
+#: safetensors pads its JSON header with spaces to a multiple of 8 bytes (the data aligned)
+HEADER_ALIGN = 8
 SUFFIXES = (".npz", ".safetensors", ".h5", ".hdf5")
 
 
@@ -66,7 +68,7 @@ def save_safetensors(path, tensors: dict[str, np.ndarray]) -> None:
         blobs.append(b)
         pos += len(b)
     h = json.dumps(header).encode()
-    h += b" " * (-len(h) % 8)
+    h += b" " * (-len(h) % HEADER_ALIGN)
     Path(path).write_bytes(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 

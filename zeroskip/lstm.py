@@ -37,6 +37,11 @@ from zeroskip.rtl import RtlMismatch, check_backend, run_block
 #: the block's default thresholds are Spartus' 0.1 (in the act format); the layer API's
 #: default is 0: a plain quantised LSTM, every change fires (pass theta=0.1 for Spartus)
 DEFAULT_THETA = 0.0
+#: defaults of the layer's shape knobs: the typical config's 4 PEs and 4 lanes (4 PEs divide
+#: every 4H), the weights' width its 8 bits
+DEFAULT_PE = 4
+DEFAULT_LANES = 4
+DEFAULT_W_WIDTH = 8
 
 
 def weight_frac(w: np.ndarray, w_width: int) -> int:
@@ -63,12 +68,13 @@ def _float_lstm(w_ih, w_hh, b_ih, b_hh, xs) -> np.ndarray:
     return out
 
 
-def lstm_params(input_size: int, hidden_size: int, *, num_pe: int = 4, keep: int | None = None,
-                act_lanes: int | None = None, w_width: int = 8, w_frac: int = 7,
+def lstm_params(input_size: int, hidden_size: int, *, num_pe: int = DEFAULT_PE,
+                keep: int | None = None, act_lanes: int | None = None,
+                w_width: int = DEFAULT_W_WIDTH, w_frac: int = DEFAULT_W_WIDTH - 1,
                 theta: float = DEFAULT_THETA, base: DeltaLstmParams | None = None
                 ) -> DeltaLstmParams:
     """Params for an I -> H layer: ``keep`` defaults to rows_per_pe (dense), ``act_lanes`` to
-    min(4, H), ``acc_width`` to what the weight format needs (at least the base's)."""
+    min(DEFAULT_LANES, H), ``acc_width`` to what the weight format needs (at least the base's)."""
     b = base or DeltaLstmParams()
     rows = 4 * hidden_size
     if rows % num_pe:
@@ -77,15 +83,16 @@ def lstm_params(input_size: int, hidden_size: int, *, num_pe: int = 4, keep: int
     rpp = rows // num_pe
     need = acc_bits_needed(input_size, hidden_size, b.act_width, w_width, w_frac)
     thr = int(math.floor(float(theta) * (1 << b.act_frac) + 0.5))
+    lanes = min(DEFAULT_LANES, hidden_size) if act_lanes is None else int(act_lanes)
     return b.replace(input_size=input_size, hidden_size=hidden_size, num_pe=num_pe,
-                     keep=rpp if keep is None else int(keep),
-                     act_lanes=min(4, hidden_size) if act_lanes is None else int(act_lanes),
+                     keep=rpp if keep is None else int(keep), act_lanes=lanes,
                      w_width=w_width, w_frac=w_frac, acc_width=max(b.acc_width, need),
                      theta_x=thr, theta_h=thr)
 
 
-def delta_lstm(w_ih, w_hh, b_ih, b_hh, xs, *, num_pe: int = 4, keep: int | None = None,
-               act_lanes: int | None = None, w_width: int = 8, w_frac: int | None = None,
+def delta_lstm(w_ih, w_hh, b_ih, b_hh, xs, *, num_pe: int = DEFAULT_PE,
+               keep: int | None = None, act_lanes: int | None = None,
+               w_width: int = DEFAULT_W_WIDTH, w_frac: int | None = None,
                theta: float = DEFAULT_THETA, params: DeltaLstmParams | None = None,
                backend: str = "model", seed: int | None = None,
                rtl_options: dict | None = None) -> LayerResult:

@@ -31,6 +31,9 @@ import numpy as np
 from models.fixed import round_shift
 from models.validate import fail, float_array
 
+#: the layer API's integer format: symmetric INT8, the gemm/nm_gemm blocks' data_width
+INT8 = 8
+
 
 class ClipWarning(UserWarning):
     """Values were clipped at a format's limits (the message names the count and a format that
@@ -140,5 +143,5 @@ def warn_clipped(what: str, n: int, total: int, remedy: str) -> str | None:
     return msg
 
 
-__all__ = ["ClipWarning", "Requant", "calibrate", "qmax", "quantise_symmetric",
+__all__ = ["INT8", "ClipWarning", "Requant", "calibrate", "qmax", "quantise_symmetric",
            "requant_params", "requantise_rows", "round_shift", "warn_clipped"]
