@@ -84,6 +84,16 @@ def test_delta_lstm_real_layer_on_icarus(seed):
     assert r.report.rtl_equals_model and np.array_equal(r.y_int, model.y_int)
     assert r.report.cycles_measured == r.report.cycles_model
     assert r.report.extra["temporal sparsity"] > 0
+    # another threshold is a run-time value (cfg ports): same build, nothing recompiled
+    from tests.sim.runner import build_dir
+
+    vvp = build_dir(r.extra["params"], "icarus", harness=True) / "sim.vvp"
+    before = vvp.stat().st_mtime_ns
+    kw["theta"] = 0.05
+    r2 = delta_lstm(*layer, xs, backend="icarus", seed=seed, **kw)
+    assert r2.extra["params"].theta_x != r.extra["params"].theta_x
+    assert r2.report.rtl_equals_model and r2.report.cycles_measured == r2.report.cycles_model
+    assert vvp.stat().st_mtime_ns == before, "a threshold change rebuilt the simulation"
 
 
 @pytest.mark.sim
