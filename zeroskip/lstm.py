@@ -58,6 +58,13 @@ def weight_frac(w: np.ndarray, w_width: int) -> int:
     return 0
 
 
+def n_clipped(v: np.ndarray, frac: int, bits: int) -> int:
+    """How many values models.fixed.quantise(v, frac, bits) saturates (round half up first,
+    then outside [-2**(bits-1), 2**(bits-1) - 1])."""
+    q = np.floor(np.asarray(v, np.float64) * (1 << frac) + 0.5)
+    return int(np.count_nonzero((q > (1 << (bits - 1)) - 1) | (q < -(1 << (bits - 1)))))
+
+
 def _float_lstm(w_ih, w_hh, b_ih, b_hh, xs) -> np.ndarray:
     h = np.zeros(w_hh.shape[1])
     c = np.zeros(w_hh.shape[1])
@@ -130,11 +137,9 @@ def delta_lstm(w_ih, w_hh, b_ih, b_hh, xs, *, num_pe: int = DEFAULT_PE,
     w_used = np.hstack([w_ih, w_hh])
     if prune:
         w_used = cbtd_prune_keep(w_used, p.num_pe, p.keep)
-    top = ((1 << (p.w_width - 1)) - 1) / (1 << p.w_frac)
-    clip_w = int(np.count_nonzero(np.abs(w_used) > top + 0.5 / (1 << p.w_frac)))
-    a_top = ((1 << (p.act_width - 1)) - 1) / (1 << p.act_frac)
-    clip_x = int(np.count_nonzero(np.abs(xs) > a_top))
-    clip_b = int(np.count_nonzero(np.abs(b_ih + b_hh) > a_top))
+    clip_w = n_clipped(w_used, p.w_frac, p.w_width)
+    clip_x = n_clipped(xs, p.act_frac, p.act_width)
+    clip_b = n_clipped(b_ih + b_hh, p.act_frac, p.act_width)
     xq = quantise_act(p, xs)
     hs, _, stats = delta_lstm_seq(p, wt, xq)
     rtl = None
@@ -193,4 +198,4 @@ def delta_lstm(w_ih, w_hh, b_ih, b_hh, xs, *, num_pe: int = DEFAULT_PE,
     return LayerResult(y, hs, 1.0 / (1 << p.act_frac), rep, extra={"params": p})
 
 
-__all__ = ["DEFAULT_THETA", "delta_lstm", "lstm_params", "weight_frac"]
+__all__ = ["DEFAULT_THETA", "delta_lstm", "lstm_params", "n_clipped", "weight_frac"]

@@ -206,6 +206,12 @@ def test_delta_lstm_default_format_clips_loudly(textgen):
                                          r"would not clip"):
         r = delta_lstm(*net.rnn[0].astuple(), net.embed("abc"), num_pe=16, w_frac=7)
     assert r.report.clipped["weights"] > 0
+    # the count is what quantise saturates: compare with quantising without saturation
+    p = r.extra["params"]
+    w = np.hstack(net.rnn[0].astuple()[:2])
+    raw = np.floor(w * (1 << p.w_frac) + 0.5)
+    assert r.report.clipped["weights"] == int(np.count_nonzero(raw != quantise_lstm(
+        p, *net.rnn[0].astuple(), prune=False).w))
 
 
 def test_real_linear_layer_through_the_api(textgen):
