@@ -75,6 +75,13 @@ def quantise(x, frac: int, bits: int) -> np.ndarray:
     return saturate(q.astype(np.int64), bits)
 
 
+def n_saturated(x, frac: int, bits: int) -> int:
+    """How many values :func:`quantise` saturates (rounded half up, then outside the signed
+    ``bits`` range)."""
+    q = np.floor(float_array(x, "n_saturated: x") * float(1 << frac) + 0.5)
+    return int(np.count_nonzero((q > smax(bits)) | (q < smin(bits))))
+
+
 def check_integer(x, what: str) -> None:
     """Raise ``ParamError`` (a ``ValueError``) naming ``what`` when ``x`` is not integer-valued
     data (a float array would otherwise be truncated silently on its way into a stream)."""

@@ -21,6 +21,11 @@ QUANTISE_FIX = ("quantise float data first (zeroskip.quant.quantise_symmetric, o
                 "models.fixed.quantise for a fixed-point format)")
 
 
+class ClipWarning(UserWarning):
+    """Values were clipped at a format's limits (the message names the count and a format that
+    would not clip)."""
+
+
 def fail(what: str, rule: str, got: object = None, fix: str = "") -> None:
     got_s = "" if got is None else f" (got {got})"
     fix_s = f"; {fix}" if fix else ""
@@ -116,5 +121,5 @@ def choice(x, what: str, known: Sequence[str]) -> str:
     return x
 
 
-__all__ = ["QUANTISE_FIX", "check_shape", "choice", "fail", "float_array", "int_array",
-           "int_list", "int_scalar"]
+__all__ = ["QUANTISE_FIX", "ClipWarning", "check_shape", "choice", "fail", "float_array",
+           "int_array", "int_list", "int_scalar"]

@@ -29,6 +29,8 @@ from models.delta_lstm import (
     to_float,
 )
 from models.delta_lstm.cbtd import cbtd_prune_keep
+from models.delta_lstm.weights import weight_frac
+from models.fixed import n_saturated
 from models.validate import fail, float_array, int_scalar
 from zeroskip.quant import warn_clipped
 from zeroskip.report import LayerReport, LayerResult, error_stats
@@ -44,25 +46,7 @@ DEFAULT_LANES = 4
 DEFAULT_W_WIDTH = 8
 
 
-def weight_frac(w: np.ndarray, w_width: int) -> int:
-    """Most fraction bits f in [0, w_width - 1] with max |w| inside Q(w_width-f).f after
-    rounding (``round(max|w| * 2**f) <= 2**(w_width-1) - 1``; a negative extreme may use
-    -2**(w_width-1))."""
-    top = (1 << (w_width - 1)) - 1
-    mx = float(np.abs(w).max(initial=0.0))
-    for f in range(w_width - 1, -1, -1):
-        if math.floor(mx * (1 << f) + 0.5) <= top:
-            return f
-    fail("delta_lstm weights", f"max |w| = {mx:.4g} does not fit {w_width} bits even as an "
-         "integer", mx, "use a wider w_width")
-    return 0
-
-
-def n_clipped(v: np.ndarray, frac: int, bits: int) -> int:
-    """How many values models.fixed.quantise(v, frac, bits) saturates (round half up first,
-    then outside [-2**(bits-1), 2**(bits-1) - 1])."""
-    q = np.floor(np.asarray(v, np.float64) * (1 << frac) + 0.5)
-    return int(np.count_nonzero((q > (1 << (bits - 1)) - 1) | (q < -(1 << (bits - 1)))))
+n_clipped = n_saturated  # what quantise saturates (models.fixed.n_saturated)
 
 
 def _float_lstm(w_ih, w_hh, b_ih, b_hh, xs) -> np.ndarray:
@@ -133,7 +117,7 @@ def delta_lstm(w_ih, w_hh, b_ih, b_hh, xs, *, num_pe: int = DEFAULT_PE,
             fail("delta_lstm", f"params are for {p.input_size} -> {p.hidden_size}, the weights "
                  f"are {i_n} -> {h_n}", p.tag, "leave params=None to size them from the weights")
     prune = p.keep < p.rows_per_pe
-    wt = quantise_lstm(p, w_ih, w_hh, b_ih, b_hh, prune=prune)
+    wt = quantise_lstm(p, w_ih, w_hh, b_ih, b_hh, prune=prune, warn=False)  # reported below
     w_used = np.hstack([w_ih, w_hh])
     if prune:
         w_used = cbtd_prune_keep(w_used, p.num_pe, p.keep)

@@ -29,15 +29,10 @@ import warnings
 import numpy as np
 
 from models.fixed import round_shift
-from models.validate import fail, float_array
+from models.validate import ClipWarning, fail, float_array
 
 #: the layer API's integer format: symmetric INT8, the gemm/nm_gemm blocks' data_width
 INT8 = 8
-
-
-class ClipWarning(UserWarning):
-    """Values were clipped at a format's limits (the message names the count and a format that
-    would not clip)."""
 
 
 def qmax(bits: int) -> int:

@@ -124,3 +124,15 @@ def test_good_input_still_runs():
     assert isinstance(wt, LstmWeights)
     y = conv2d_int(_ints((1, 5, 5)), _ints((2, 1, 3, 3)), in_bits=8)
     assert y.shape == (2, 3, 3)
+
+
+def test_quantise_lstm_clipping_is_never_silent():
+    """Weights past Q1.7 (the default format) warn with the count and the w_frac that fits."""
+    from models.validate import ClipWarning
+
+    w_ih, w_hh, b_ih, b_hh = _lstm()
+    w_ih = w_ih.copy()
+    w_ih[0, :3] = 1.6  # 3 weights beyond Q1.7's 127/128
+    with pytest.warns(ClipWarning, match=r"delta_lstm weights: 3 of 512 values clipped by Q1.7; "
+                                         r"w_frac=6 \(Q2.6\) would not clip"):
+        quantise_lstm(DL, w_ih, w_hh, b_ih, b_hh)
