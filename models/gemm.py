@@ -27,6 +27,7 @@ from models.fixed import (
     unpack_rows,
 )
 from models.params import BlockParams, ParamError
+from models.validate import int_array, int_list, int_scalar
 
 #: output FIFO rows of the array blocks (rtl/common/array.py). Rows are pushed at most one per
 #: advance and the sink pops one per cycle; the FIFO is first-word fall-through, so a row pushed
@@ -141,7 +142,11 @@ class GemmTile:
 
 
 def check_tile(p: GemmParams, t: GemmTile) -> None:
-    """Raise ``ValueError`` naming the rule a tile breaks (shape, K range, operand range)."""
+    """Raise ``ValueError`` naming the rule a tile breaks (dtype, shape, K range, operand
+    range)."""
+    t.a, t.b = int_array(t.a, "gemm: A"), int_array(t.b, "gemm: B")
+    int_scalar(t.scale, "gemm: scale")
+    int_scalar(t.shift, "gemm: shift")
     if t.a.ndim != 2 or t.a.shape[0] != p.rows:
         raise ValueError(f"gemm: A must have shape ({p.rows}, K) (got {t.a.shape})")
     if t.b.ndim != 2 or t.b.shape != (t.a.shape[1], p.cols):
@@ -196,6 +201,7 @@ def expected_cycles(p: GemmParams, ks: list[int]) -> int:
     row leaves at ``t + C + R`` (:func:`output_latency`). A ready sink keeps at most one row in
     the FIFO, so nothing else ever waits.
     """
+    ks = int_list(ks, "gemm: ks (K of every tile)", 1, p.max_k)  # validation (issue 11)
     if not ks:
         return 0
     t = ks[0] - 1

@@ -82,6 +82,7 @@ from models.gemm import (
     useful_requant,
 )
 from models.params import BlockParams, ParamError
+from models.validate import float_array, int_array, int_scalar
 
 #: Smallest group: with m = 1 there is nothing to skip.
 MIN_M = 2
@@ -262,25 +263,33 @@ class NmCompressed:
         return self.n_groups * self.m
 
 
-def _grouped(w: np.ndarray, n: int, m: int, what: str) -> np.ndarray:
-    """``w`` (rows, K) as (rows, K/m, m) int64, after checking shape and the n, m pair."""
+def _grouped(w: np.ndarray, n: int, m: int, what: str, real: bool = False) -> np.ndarray:
+    """``w`` (rows, K) as (rows, K/m, m) int64 (``real``: float64, finite), after checking
+    dtype, shape and the n, m pair."""
+    n, m = int_scalar(n, f"{what}: n", 1), int_scalar(m, f"{what}: m", 1)
     w = np.asarray(w)
     if not 1 <= n <= m:
         raise ValueError(f"{what}: need 1 <= n <= m (got n={n}, m={m})")
     if w.ndim != 2 or w.shape[1] % m:
-        raise ValueError(f"{what}: matrix must be 2-D with a multiple of m={m} columns "
-                         f"(got shape {w.shape})")
-    return w.astype(np.int64).reshape(w.shape[0], w.shape[1] // m, m)
+        raise ParamError(f"{what}: matrix must be 2-D with a multiple of m={m} columns "
+                         f"(got shape {w.shape}); pad K with zero columns to a whole number "
+                         f"of groups (zeroskip.layers does)")
+    w = float_array(w, f"{what}: matrix") if real else int_array(w, f"{what}: matrix")
+    return w.reshape(w.shape[0], w.shape[1] // m, m)
 
 
 def prune_nm(w: np.ndarray, n: int, m: int) -> np.ndarray:
-    """Keep the ``n`` largest magnitudes of every group of ``m`` (ties: the lower index wins)."""
-    g = _grouped(w, n, m, "prune_nm")
+    """Keep the ``n`` largest magnitudes of every group of ``m`` (ties: the lower index wins).
+
+    Works on integer or float (finite) matrices and keeps the kind: pruning float weights
+    before quantising is the usual order (an integer cast first would rank truncated values)."""
+    real = np.asarray(w).dtype.kind == "f"
+    g = _grouped(w, n, m, "prune_nm", real=real)
     # a stable sort on -|w| ranks equal magnitudes by position, so the lower index comes first
     order = np.argsort(-np.abs(g), axis=-1, kind="stable")
     keep = np.zeros(g.shape, dtype=bool)
     np.put_along_axis(keep, order[..., :n], True, axis=-1)
-    return np.where(keep, g, 0).reshape(np.shape(w))
+    return np.where(keep, g, 0).reshape(g.shape[0], -1)
 
 
 def compress(w: np.ndarray, n: int, m: int) -> NmCompressed:

@@ -149,6 +149,14 @@ def run_float_lstm(layer: TorchLstm, xs: np.ndarray) -> np.ndarray:
 def next_char_probs(net: TextgenrnnNet, text: str) -> np.ndarray:
     """textgenrnn's next-token distribution after ``text`` (META_TOKEN is prepended, the last
     MAX_LENGTH tokens are left-padded with index 0, exactly as ``textgenrnn_generate``)."""
+    z = output_features(net, text) @ net.out_kernel + net.out_bias
+    p = np.exp(z - z.max())
+    return p / p.sum()
+
+
+def output_features(net: TextgenrnnNet, text: str) -> np.ndarray:
+    """(356,) input of the trained output layer ``output`` (a Dense 356 -> V) after ``text``:
+    the attention-weighted average of [embedding, rnn_1, rnn_2] (see :func:`next_char_probs`)."""
     idx = [net.vocab[META_TOKEN]] + [net.vocab.get(ch, 0) for ch in text]
     idx = idx[-MAX_LENGTH:]
     idx = np.array([0] * (MAX_LENGTH - len(idx)) + idx)
@@ -159,10 +167,8 @@ def next_char_probs(net: TextgenrnnNet, text: str) -> np.ndarray:
     logits = seq @ net.attention_w
     a = np.exp(logits - logits.max())
     a /= a.sum() + 1e-7                       # Keras epsilon, as in AttentionWeightedAverage
-    z = (a @ seq) @ net.out_kernel + net.out_bias
-    p = np.exp(z - z.max())
-    return p / p.sum()
+    return a @ seq
 
 
 __all__ = ["MAX_LENGTH", "META_TOKEN", "TextgenrnnNet", "TorchLstm", "keras_lstm_to_torch",
-           "load", "next_char_probs", "package_dir", "run_float_lstm"]
+           "load", "next_char_probs", "output_features", "package_dir", "run_float_lstm"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from models.delta_lstm.params import DeltaLstmParams, load_beats
+from models.validate import int_list
 
 # -- cycle model constants (the RTL is built to match them) -----------------------------------
 #: Delta unit: cycles after its last issue until the fired bit and delta of the last x element
@@ -56,7 +57,8 @@ def expected_cycles(p: DeltaLstmParams, fired_per_step: Sequence[int]) -> int:
       ACT_PIPE``. The delta unit scans x_{t+1} during this phase (it touches x̂ only), so the
       phase lasts ``max(act, scan)``; the last step has no x_{t+1}.
     """
-    return _schedule(p, fired_per_step, p.keep)
+    fired = int_list(fired_per_step, "delta_lstm: fired columns per step")
+    return _schedule(p, fired, p.keep)
 
 
 def dense_cycles(p: DeltaLstmParams, n_steps: int = 1) -> int:

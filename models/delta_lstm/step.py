@@ -11,7 +11,8 @@ import numpy as np
 from models.delta_lstm.arith import _sigmoid, sigmoid_q, tanh_q
 from models.delta_lstm.params import DeltaLstmParams
 from models.delta_lstm.weights import LstmWeights, check_weights
-from models.fixed import check_signed, round_shift, saturate, wrap
+from models.fixed import round_shift, saturate, wrap
+from models.validate import int_array
 
 
 # -- the DeltaLSTM step -------------------------------------------------------------------------
@@ -66,10 +67,8 @@ def delta_encode(v, v_hat, theta: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
 def delta_lstm_step(p: DeltaLstmParams, wt: LstmWeights, state: DeltaLstmState, x_t
                     ) -> tuple[np.ndarray, DeltaLstmState, StepStats]:
     """One step: ``(h_t, new_state, stats)``; ``x_t`` is (I,) Q8.8 ints. Nothing is mutated."""
-    x_t = np.asarray(x_t, dtype=np.int64)
-    if x_t.shape != (p.input_size,):
-        raise ValueError(f"delta_lstm: x_t must have shape ({p.input_size},) (got {x_t.shape})")
-    check_signed(x_t, p.act_width, "delta_lstm: x_t")
+    x_t = int_array(x_t, "delta_lstm: x_t", bits=p.act_width, shape=(p.input_size,),
+                    names="(I,) Q-format act ints")
     h_n, a, g = p.hidden_size, p.act_frac, p.gate_frac
 
     dx, fx, x_hat = delta_encode(x_t, state.x_hat, p.theta_x)
@@ -100,9 +99,8 @@ def delta_lstm_seq(p: DeltaLstmParams, wt: LstmWeights, xs, state: DeltaLstmStat
                    ) -> tuple[np.ndarray, DeltaLstmState, list[StepStats]]:
     """Run ``xs`` (T, I) from ``state`` (default :func:`init_state`): ``(hs (T, H), state,
     stats per step)``."""
-    xs = np.asarray(xs, dtype=np.int64)
-    if xs.ndim != 2 or xs.shape[1] != p.input_size:
-        raise ValueError(f"delta_lstm: xs must have shape (T, {p.input_size}) (got {xs.shape})")
+    xs = int_array(xs, "delta_lstm: xs", bits=p.act_width, shape=(None, p.input_size),
+                   names="(T, I) act ints (quantise_act)")
     st = init_state(p, wt) if state is None else state
     hs = np.zeros((xs.shape[0], p.hidden_size), dtype=np.int64)
     stats = []

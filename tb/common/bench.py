@@ -111,6 +111,9 @@ class StreamBench:
         self.sent: list[Any] = []  # every transaction handed to a driver (timeout budget)
         self.useful_ops = 0
         self.digests: dict[tuple[str, str], Any] = {}  # (stream, key) -> sha1 of outputs
+        #: every decoded output transaction per stream, in the order observed (what
+        #: tb/common/user_tests.py hands back to the caller)
+        self.captured: dict[str, list[Any]] = {s.prefix: [] for s in spec.outputs}
         self._start_clock()
         dut.rst.value = 1
         if hasattr(dut, "zs_cycle_mode"):  # a fast-mode harness: this bench drives its ports
@@ -199,6 +202,7 @@ class StreamBench:
         k = key(result) if key is not None else None
         h = self.digests.setdefault((prefix, repr(k)), hashlib.sha1())
         h.update(canonical(result))
+        self.captured[prefix].append(result)
         self.sbs[prefix].add_actual(result)
 
     def outputs_digest(self) -> str:

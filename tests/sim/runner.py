@@ -265,7 +265,8 @@ def run(p: BlockParams, sim: str, *, config: str = "", seed: int | None = None,
         test: str | None = None, waves: bool = False, source: Path | None = None,
         variant: str = "", sim_params: BlockParams | None = None,
         coverage: bool = False, mode: str = DEFAULT_MODE, harness: bool | None = None,
-        fast_depth: int = DEFAULT_DEPTH, env: dict[str, str] | None = None) -> RunResult:
+        fast_depth: int = DEFAULT_DEPTH, env: dict[str, str] | None = None,
+        test_module: str | None = None) -> RunResult:
     """Build and run the block's cocotb module; never raises on a failing test.
 
     ``test`` selects one test by name (a ``cocotb.parametrize``d test runs all its variants).
@@ -274,7 +275,9 @@ def run(p: BlockParams, sim: str, *, config: str = "", seed: int | None = None,
     build and writes ``coverage.dat`` into the test directory (Verilator only). ``mode="fast"``
     runs the same tests on the fast-mode harness build (HDL-side stream agents); ``harness``
     (default: only for fast mode) runs cycle mode on that build too, so one build serves
-    both. ``env`` adds environment variables for the simulator (``ZS_CYCLE_SCALE`` ...)."""
+    both. ``env`` adds environment variables for the simulator (``ZS_CYCLE_SCALE`` ...).
+    ``test_module`` runs another cocotb module than the block's (tb/common/user_tests.py:
+    the caller's transactions, used by zeroskip.rtl)."""
     from cocotb_tools.runner import get_runner
 
     seed = int(seed if seed is not None else secrets.randbelow(2**31))
@@ -301,7 +304,7 @@ def run(p: BlockParams, sim: str, *, config: str = "", seed: int | None = None,
     # selects the test called `name` and all its variants
     test_filter = rf"\.({re.escape(test)})(/.*)?$" if test else None
     runner = get_runner(sim)
-    module = entry(p.BLOCK).tests
+    module = test_module or entry(p.BLOCK).tests
     try:
         runner.test(test_module=module, hdl_toplevel=toplevel(p, harness),
                     hdl_toplevel_lang="verilog", build_dir=bdir, test_dir=tdir, seed=seed,

@@ -30,11 +30,8 @@ import pytest
 from models.delta_lstm import (
     DeltaLstmParams,
     cbtd_keep,
-    delta_lstm_seq,
     dense_cycles,
     expected_cycles,
-    temporal_sparsity,
-    to_float,
 )
 from tests.sim.runner import report, run, setup_tools
 from tools.plots import speedup_vs_temporal_sparsity
@@ -129,38 +126,34 @@ REAL = DeltaLstmParams(input_size=100, hidden_size=128, num_pe=16, keep=16, act_
 @pytest.mark.sim
 @pytest.mark.verilator
 def test_bench_delta_lstm_real_weights(seed):
-    """The whole trained layer on a real sentence through the RTL: the scoreboard checks every
-    h_t bit-exactly against the model; here we report the model's error against the float
-    layer and the temporal sparsity the text gave, and the measured cycles."""
+    """The whole trained layer on a real sentence through the RTL, by the layer API
+    (zeroskip.delta_lstm with REAL's params, backend verilator): the scoreboard checks every
+    h_t bit-exactly against the model and the API compares the RTL's h with the model's; here
+    we report the error against the float layer, the temporal sparsity the text gave and the
+    measured cycles (no stalls: they must equal the cycle model)."""
     pytest.importorskip("h5py")
     from models import textgenrnn_weights as tw
 
     if tw.package_dir() is None:
         pytest.skip("textgenrnn is not installed (ci/setup.sh installs it)")
-    from tb.delta_lstm.sequences import REAL_SENTENCE, real_case, textgen_layer
+    from tb.delta_lstm.sequences import REAL_SENTENCE
+    from zeroskip import delta_lstm
 
     setup_tools(SIM)
-    res = run(REAL, SIM, seed=seed, test="RealWeightsTest")
-    assert res.ok, report(res)
-    row = res.rows[0]
-    net, layer = textgen_layer()
-    wt, xs = real_case(REAL)
-    assert row["txns"] == len(xs) == len(REAL_SENTENCE)
-    hs, _, stats = delta_lstm_seq(REAL, wt, xs)
-    h_float = tw.run_float_lstm(layer, net.embed(REAL_SENTENCE))
-    err = np.abs(to_float(hs, REAL.act_frac) - h_float)
-    s = temporal_sparsity(REAL, stats)
-    fired = [st.n_fired for st in stats]
-    s_x = 1 - sum(len(t.fired_x) for t in stats) / (len(xs) * REAL.input_size)
-    s_h = 1 - sum(len(t.fired_h) for t in stats) / (len(xs) * REAL.hidden_size)
-    no_stall, dense = expected_cycles(REAL, fired), dense_cycles(REAL, len(xs))
+    net = tw.load()
+    layer = net.rnn[0]
+    xs = net.embed(REAL_SENTENCE)
+    r = delta_lstm(*layer.astuple(), xs, params=REAL, backend=SIM, seed=seed)
+    rep = r.report
+    assert rep.rtl_equals_model and rep.transactions == 1 + len(REAL_SENTENCE)
+    assert rep.cycles_measured == rep.cycles_model
+    h_float = tw.run_float_lstm(layer, xs)
+    err = np.abs(r.y - h_float)
+    s = rep.extra["temporal sparsity"]
+    dense = dense_cycles(REAL, len(xs))
     print(f"\ndelta_lstm real weights: textgenrnn rnn_1 (100 -> 128), {len(xs)} characters, "
-          f"{REAL.tag}, {SIM}, seed {seed}\n"
-          f"  RTL == model: {row['txns']} steps x {REAL.hidden_size} units bit-exact "
-          f"({row['elements']} elements compared)\n"
+          f"{REAL.tag}, {SIM}, seed {seed}\n{rep}\n"
           f"  model vs float layer: mean |h err| {err.mean():.4f}, max {err.max():.3f}\n"
-          f"  temporal sparsity {s:.3f} (x part {s_x:.3f}, h part {s_h:.3f})\n"
-          f"  cycles: {row['cycles']} measured with the test's random idle/backpressure; "
-          f"no-stall model {no_stall} vs dense schedule {dense}: speed-up "
-          f"{dense / no_stall:.1f} (ideal {1 / (REAL.weight_density * (1 - s)):.1f})")
+          f"  speed-up vs the dense schedule {dense / rep.cycles_model:.1f} (ideal "
+          f"{1 / (REAL.weight_density * (1 - s)):.1f})")
     assert err.mean() <= REAL_MEAN_BUDGET
