@@ -61,3 +61,35 @@ class PassCycleTest(GcnAggTest):
         assert abs(got - want) <= CYCLE_TOLERANCE, (
             f"{b.ctx.prefix()}: cycles measured {got}, model expects {want} "
             f"(tolerance {CYCLE_TOLERANCE}){repro}")
+
+
+class CoraTest(GcnAggTest):
+    """Cora's real graph and trained weights (tb/gcn_agg/cora.py), no stalls; the RTL's
+    output transactions go to ZS_GCN_OUT when it is set (make gcn-rtl reads them)."""
+
+    knobs = NO_STALLS
+
+    def build_phase(self):
+        super().build_phase()
+        self.outputs = []
+        observe = self.bench.observe
+
+        def keep(prefix, result):
+            self.outputs.append(result)
+            observe(prefix, result)
+
+        self.bench.observe = keep
+
+    def report_phase(self):
+        super().report_phase()
+        import os
+
+        import numpy as np
+
+        from tb.gcn_agg.cora import OUT_ENV
+
+        path = os.environ.get(OUT_ENV)
+        if path:
+            np.savez(path, **{f"y{i}": o["y"] for i, o in enumerate(self.outputs)},
+                     **{f"flags{i}": o["flags"] for i, o in enumerate(self.outputs)},
+                     cycles=self.bench.busy_cycles())

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from tb.common.attention import RESET_DOC, RESET_TESTS
 from tb.common.tests import register, stall_matrix, test_class
-from tb.gcn_agg.env import GcnAggTest, PassCycleTest
+from tb.gcn_agg.env import CoraTest, GcnAggTest, PassCycleTest
 from tb.gcn_agg.sequences import (
     BackToBackSeq,
+    CoraSeq,
     CycleSeq,
     ExtremesSeq,
     HazardSeq,
@@ -25,6 +26,7 @@ test_class(globals(), GcnAggTest, "BackToBackTest", BackToBackSeq)
 register(globals(), type("CycleTest", (PassCycleTest,), {"sequence": CycleSeq,
                                                           "__module__": __name__,
                                                           "__doc__": PassCycleTest.__doc__}))
+test_class(globals(), CoraTest, "CoraTest", CoraSeq)
 stall_matrix(globals(), _random)
 for _name, _mixin in RESET_TESTS:
     test_class(globals(), GcnAggTest, _name, ResetSeq, _mixin,

@@ -262,3 +262,14 @@ class ResetSeq(PassSequence):
     def heads(self, p, rng):
         for _ in range(N_RESET_PASSES):
             yield graph_pass(p, rng, power_law(p, rng, nodes(p, RESET_NODES)))
+
+
+class CoraSeq(PassSequence):
+    """Cora's real Â and the trained, quantised GCN's H of both layers (tb/gcn_agg/cora.py:
+    the whole graph with ZS_GCN_CORA, else a 24-node induced subgraph)."""
+
+    def heads(self, p, rng):
+        from tb.gcn_agg.cora import cora_passes
+
+        for h, a in cora_passes(p):
+            yield GraphPass(h, a)
