@@ -154,40 +154,44 @@ class ShapesSeq(PassSequence):
 
 
 def hazard_schedule(p: GcnAggParams, n: int, gap: int, rng) -> Schedule:
-    """Lane 0 gets row 0 three times, ``gap`` beats apart (the other lanes pad; the beats
-    between carry row 1 when n > 1 so that the lane is busy)."""
+    """Every lane gets one row three times, ``gap`` beats apart (lane l: row l mod n), with
+    pads between."""
     t_len = 2 * gap + 1
     row = np.full((p.lanes, t_len), PAD, dtype=np.int64)
     col = np.zeros_like(row)
     val = np.zeros_like(row)
-    for t in range(0, t_len, gap):
-        row[0, t] = 0
-        col[0, t] = int(rng.integers(n))
-        val[0, t] = int(rng.integers(1, 1 << p.adj_width))
+    for lane in range(p.lanes):
+        for t in range(0, t_len, gap):
+            row[lane, t] = lane % n
+            col[lane, t] = int(rng.integers(n))
+            val[lane, t] = int(rng.integers(1, 1 << p.adj_width))
     return Schedule(n, p.lanes, p.latency, row, col, val)
 
 
 class HazardSeq(PassSequence):
-    """The hazard edge: one lane gets a row again exactly L beats later (clean: no flag, no
-    hold) and L - 1 beats later (the schedule's promise broken, sent unchecked: the block holds
-    the beat one cycle, flags HAZARD on every output row and the sums stay exact); then tuples
-    whose row and column lie outside the loaded graph (dropped, RANGE flag). L - 1 = 0 cannot
-    be sent (one tuple per lane per beat), so L = 1 configs send the clean case only."""
+    """The hazard edge: every lane gets a row again exactly L beats later and L + 1 beats
+    later (clean: no flag, no hold), and 1 .. L - 1 beats later (the schedule's promise
+    broken, sent unchecked: the block holds the beat until the write landed, flags HAZARD on
+    every output row and the sums stay exact); then tuples whose column lies outside the
+    loaded graph (dropped, RANGE flag), alone and in the beat of a hazard. L - 1 = 0 cannot be
+    sent (one tuple per lane per beat), so L = 1 configs send the clean cases only."""
 
     def heads(self, p, rng):
+        if 3 > p.max_degree:
+            return
         n = nodes(p, 4)
-        for gap in (p.latency, p.latency - 1):
-            if gap < 1 or 3 > p.max_degree:
-                continue
+        for gap in (p.latency, p.latency + 1, *range(1, p.latency)):
             s = hazard_schedule(p, n, gap, rng)
-            a = APass(s, checked=gap >= p.latency)
-            yield GraphPass(HLoad(random_h(p, rng, n), 1, 0, False, p.out_width), a)
-        # out of range: a graph of n - 1 nodes sent a tuple of row / column n - 1
+            yield GraphPass(HLoad(random_h(p, rng, n), 1, 0, False, p.out_width),
+                            APass(s, checked=gap >= p.latency))
+        # out of range: a graph of n - 1 nodes sent a tuple of column n - 1, on a clean beat
+        # and (L > 1) on the beat of a hazard
         if n >= 2:
-            s = hazard_schedule(p, n, max(p.latency, 1), rng)
-            s.col[0, 0] = n - 1
-            h = HLoad(random_h(p, rng, n - 1), 1, 0, False, p.out_width)
-            yield GraphPass(h, APass(s, checked=False))
+            for gap in sorted({p.latency, max(p.latency - 1, 1)}):
+                s = hazard_schedule(p, n, gap, rng)
+                s.col[0, gap] = n - 1
+                h = HLoad(random_h(p, rng, n - 1), 1, 0, False, p.out_width)
+                yield GraphPass(h, APass(s, checked=False))
 
 
 class ExtremesSeq(PassSequence):
@@ -227,26 +231,30 @@ class BackToBackSeq(PassSequence):
 
 
 class CycleSeq(PassSequence):
-    """One pass of a power-law graph (balanced PCOO) with, when L > 1, one planted hazard at
-    L - 1 (the interlock's hold cycles are in the exact cycle model)."""
+    """One pass of a power-law graph (balanced PCOO) with an empty row, a row of max_degree
+    tuples and one of half that, and, when L > 1, one planted hazard at L - 1 (the
+    interlock's hold cycles are in the exact cycle model)."""
 
     def heads(self, p, rng):
         n = nodes(p, CYCLE_NODES * cycle_scale())
         a = power_law(p, rng, n)
+        if n >= 3:  # row 0 empty, rows n - 1 and n - 2 with max_degree and half of it tuples
+            keep = (a.row != 0) & (a.row < n - 2)
+            k, k2 = p.max_degree, max(p.max_degree // 2, 1)
+            a = qadj(n, np.concatenate([a.row[keep], np.full(k, n - 1), np.full(k2, n - 2)]),
+                     np.concatenate([a.col[keep], np.arange(k) % n, np.arange(k2) % n]),
+                     np.concatenate([a.q[keep], random_codes(p, rng, k + k2)]))
         s = pcoo_schedule(a, p.lanes, p.latency, "balanced")
         checked = True
-        if p.latency > 1 and s.cycles > p.latency:
-            # lane 0 gets its beat-0 row again L - 1 beats later, in an extra beat there
-            t = p.latency - 1
+        lanes = [ln for ln in range(p.lanes) if s.row[ln, 0] not in (PAD, n - 1)]
+        if p.latency > 1 and s.cycles > p.latency and lanes:
+            # a lane gets its beat-0 row again L - 1 beats later, in an extra beat there
+            t, ln = p.latency - 1, lanes[0]
             ins = np.full((p.lanes, 1), PAD, dtype=np.int64)
-            ins[0, 0] = s.row[0, 0] if s.row[0, 0] != PAD else 0
-            z = np.zeros((p.lanes, 1), dtype=np.int64)
-            zv = z.copy()
-            zv[0, 0] = 1
-            zc = z.copy()
-            if s.row[0, 0] == PAD:
-                ins[0, 0] = PAD
-                zv[0, 0] = 0
+            ins[ln, 0] = s.row[ln, 0]
+            zc = np.zeros((p.lanes, 1), dtype=np.int64)
+            zv = zc.copy()
+            zv[ln, 0] = 1
             s = Schedule(s.n, s.lanes, s.latency,
                          np.concatenate([s.row[:, :t], ins, s.row[:, t:]], axis=1),
                          np.concatenate([s.col[:, :t], zc, s.col[:, t:]], axis=1),
