@@ -103,6 +103,19 @@ def citeseer_pass(p: GcnAggParams):
     return [(HLoad(h, *CITESEER_LOAD), APass(pcoo_schedule(a, p.lanes, p.latency, mode)))]
 
 
+#: what the quantised Cora GCN needs of a config: INT8 H, 16 hidden features in one pass,
+#: 16-bit logits, UQ1.15 codes
+NEEDS = dict(feat_width=8, feat_lanes=16, out_width=16, adj_width=16)
+
+
+def cora_fits(p: GcnAggParams) -> str:
+    """'' when ``p`` holds the network's numbers, else the first rule it breaks."""
+    for k, v in NEEDS.items():
+        if getattr(p, k) < v:
+            return f"{p.tag}: {k}={getattr(p, k)} < {v} (the quantised Cora GCN needs {v})"
+    return ""
+
+
 def cora_passes(p: GcnAggParams):
     """(HLoad, APass) per chosen layer (module doc)."""
     layers, mode, whole = choice()
