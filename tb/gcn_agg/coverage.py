@@ -8,9 +8,9 @@ import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_section
 
 from models.fixed import round_shift, smax, smin
-from models.gcn.pcoo import PAD, run_schedule
+from models.gcn.pcoo import PAD, Schedule, run_schedule
 from models.gcn_agg import APass, HLoad, live_slots
-from scoreboards.gcn_agg import A_PREFIX, H_PREFIX, Y_PREFIX
+from scoreboards.gcn_agg import A_PREFIX, Y_PREFIX
 from tb.common.attention import STALL_BINS, member
 
 #: tuples a destination row gets in a pass: none, one, up to max_degree / 8, more, max_degree
@@ -82,8 +82,6 @@ def sat_bins(p, a: APass, knobs=None) -> list[str]:
         return []
     live, _ = live_slots(a.schedule, h.n)
     s = a.schedule
-    from models.gcn.pcoo import Schedule
-
     kept = Schedule(h.n, s.lanes, p.latency, np.where(live, s.row, PAD),
                     np.where(live, s.col, 0), np.where(live, s.val, 0))
     r = round_shift(run_schedule(kept, np.asarray(h.h, dtype=np.int64)) * int(h.scale), h.shift)
@@ -120,5 +118,3 @@ def sample_h(p, h: HLoad, knobs) -> None:
 def sample_a(p, a: APass, knobs) -> None:
     """Called by the bench for every Â pass the input monitor saw."""
 
-
-__all__ = ["H_PREFIX", "sample_a", "sample_h"]

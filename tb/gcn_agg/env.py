@@ -3,7 +3,16 @@ transaction (the pass's rows) out; and the block's own cycle test (one pass, exa
 
 from __future__ import annotations
 
-from models.gcn_agg import decode_a, decode_h, decode_y, encode_a, encode_h, pass_cycles
+from models.gcn_agg import (
+    APass,
+    HLoad,
+    decode_a,
+    decode_h,
+    decode_y,
+    encode_a,
+    encode_h,
+    pass_cycles,
+)
 from scoreboards import gcn_agg as g_sb
 from tb.common.bench import StreamSpec
 from tb.common.spec import BlockSpec
@@ -51,8 +60,6 @@ class PassCycleTest(GcnAggTest):
     def check_phase(self):
         super().check_phase()
         b = self.bench
-        from models.gcn_agg import APass, HLoad
-
         h = [t for t in b.sent if isinstance(t, HLoad)]
         a = [t for t in b.sent if isinstance(t, APass)]
         assert len(h) == len(a) == 1, f"{b.ctx.prefix()}: the cycle test sends one pass"
