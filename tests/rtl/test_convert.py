@@ -12,6 +12,11 @@ from tests.sim.runner import VLT, setup_tools
 
 ALL = [(blk, name) for blk in CONFIGS for name in CONFIGS[blk]]
 IDS = [f"{b}-{n}" for b, n in ALL]
+#: the byte-stability check converts a config a second time: on ``max`` that second
+#: conversion was 113 s of the 1108 s of test time of the 2026-12-02 CI (sparse_attn 25 s,
+#: gcn_agg 23 s), so ``max`` is checked in ``make slow``; min, typical and non_pow2 of every
+#: block (the same generators at other sizes) are checked in ``make test``
+STABLE = [pytest.param(b, n, marks=pytest.mark.slow) if n == "max" else (b, n) for b, n in ALL]
 
 # SystemVerilog keywords that cocotb's -g2012 Icarus build (and Verilator) reject as names
 SV_KEYWORDS = {
@@ -28,7 +33,7 @@ SV_KEYWORDS = {
 }
 
 
-@pytest.mark.parametrize("blk, name", ALL, ids=IDS)
+@pytest.mark.parametrize("blk, name", STABLE, ids=IDS)
 def test_conversion_is_byte_stable(blk, name, tmp_path):
     """A fresh conversion equals the one in build/rtl (another process, the same sources: its
     header records their hash), byte for byte below the header."""
