@@ -4,10 +4,11 @@
 #              [TEST=name] [WAVES=1]
 #   make test [SIM=verilator|icarus]
 #                      model tests, conversion + lint, every block and config on both
-#                      simulators (or the one SIM names)
-#   make coverage [BLOCK=gemm] [SEED=n]
+#                      simulators (or the one SIM names), every block's coverage gates
+#   make coverage [BLOCK=gemm] [SEED=n] [PER_TEST=1]
 #                      code + functional coverage against tb/<blk>/testplan.yaml (Verilator);
-#                      every block with a testplan unless BLOCK is given; fails below a gate
+#                      every block with a testplan unless BLOCK is given; fails below a gate;
+#                      PER_TEST=1 runs each test in its own process (per-test figures)
 #   make synth [BLOCK=] [CONFIG=] [UPDATE=1]
 #                      yosys area (xc7 + generic), synthesis lint, iCE40 Fmax per named config;
 #                      fails on a lint finding or a figure outside tools/synth/baseline.json (+-10 %)
@@ -66,7 +67,7 @@ test: $(STAMP)
 # BLOCK has a default for `make sim`; coverage runs every planned block unless BLOCK was given
 coverage: $(STAMP)
 	@$(RUN_ENV) $(PY) -m tools.coverage --jobs $(JOBS) $(if $(filter-out file,$(origin BLOCK)),--block $(BLOCK)) \
-	    $(if $(SEED),--seed $(SEED))
+	    $(if $(SEED),--seed $(SEED)) $(if $(PER_TEST),--per-test)
 
 # BLOCK and CONFIG have defaults for `make sim`; synth runs every config unless they were given
 synth: $(STAMP)

@@ -10,8 +10,9 @@ The tiers (``make test``; ``make regress`` runs the full matrix with many seeds)
   cycle mode (cycle mode's runs are Python-bound; ``non_pow2`` and ``max`` run the same tests
   in fast mode here and in cycle mode in ``make regress``; cutting the Verilator cycle-mode
   ``non_pow2`` tier saved 87 s of the 1108 s of test time of the 2026-12-02 CI, the largest
-  tier of all); the typical config through tests/sim/test_fast_equal.py, which runs
-  exactly those two runs, asserts that both pass and compares their outputs (so they are not
+  tier of all); the typical config (a testplan's config) through tests/sim/test_coverage.py
+  (its coverage run is the cycle-mode run) or tests/sim/test_fast_equal.py, which run
+  exactly those two runs, assert that both pass and compare their outputs (so they are not
   run twice);
 * Icarus (4-state: X/Z on an output shows): the typical config in both modes, ``min`` and
   ``non_pow2`` in fast mode (seconds, and X/Z-checked by the HDL checkers).
@@ -25,15 +26,17 @@ import pytest
 
 from models.blocks import REGISTRY
 from models.configs import CONFIGS
+from tests.sim.modes import SIM as BOTH_MODES_SIM
+from tests.sim.modes import compared_config
 from tests.sim.runner import run_for_pytest
-from tests.sim.test_fast_equal import CONFIG as FAST_EQUAL_CONFIG
 
 #: (simulator, mode, configs: None for every config)
 SMALL = ("min", "typical", "non_pow2")
 TIERS = [("verilator", "cycle", ("min", "typical")), ("verilator", "fast", None),
          ("icarus", "cycle", ("typical",)), ("icarus", "fast", SMALL)]
-#: (simulator, config) pairs another test runs in both modes (tests/sim/test_fast_equal.py)
-ELSEWHERE = {("verilator", FAST_EQUAL_CONFIG)}
+#: (block, simulator, config) another test runs in both modes and compares
+#: (tests/sim/test_coverage.py for a block with a testplan, else test_fast_equal.py)
+ELSEWHERE = {(blk, BOTH_MODES_SIM, compared_config(blk)) for blk in REGISTRY}
 #: (block, config) -> why it runs only in `make regress` (the full matrix)
 REGRESS_ONLY = {
     ("sparse_attn", "max"): "the composition of three engines whose own max configs run here "
@@ -79,7 +82,7 @@ def _configs(blk: str, sim: str, mode: str, only):
 NODES = [(blk, cfg, sim, mode) for blk in REGISTRY for sim, mode, only in TIERS
          for cfg in CONFIGS[blk]
          if (_configs(blk, sim, mode, only) is None or cfg in _configs(blk, sim, mode, only))
-         and (sim, cfg) not in ELSEWHERE and (blk, cfg) not in REGRESS_ONLY]
+         and (blk, sim, cfg) not in ELSEWHERE and (blk, cfg) not in REGRESS_ONLY]
 
 
 @pytest.mark.sim

@@ -1,41 +1,24 @@
-"""Fast mode gives the same outputs as cycle mode: every test of every block, same seed, both
-modes on Verilator, and per test the same number of checked transactions and the same digest
-of every output transaction (tb/common/bench.py outputs_digest: per stream in order, per key on
-a keyed stream). Stall timing differs between the modes (an HDL LFSR against numpy), values
-must not."""
+"""Fast mode gives the same outputs as cycle mode (tests/sim/modes.py) for the blocks without
+a testplan; a block with one is compared by tests/sim/test_coverage.py on its coverage run."""
 
 import pytest
 
 from models.blocks import REGISTRY
 from models.configs import get_config
-from tests.sim.runner import report, run, setup_tools
+from tb.common.testplan import planned_blocks
+from tests.sim.modes import CONFIG, SIM, mismatches
+from tests.sim.runner import run, setup_tools
 
-SIM = "verilator"
-CONFIG = "typical"
+UNPLANNED = [b for b in REGISTRY if b not in planned_blocks()]
 
 
 @pytest.mark.sim
-@pytest.mark.parametrize("block", list(REGISTRY))
-def test_fast_mode_outputs_equal_cycle_mode(block, seed):
-    setup_tools(SIM)
+@pytest.mark.parametrize("sim", [SIM])
+@pytest.mark.parametrize("block", UNPLANNED)
+def test_fast_mode_outputs_equal_cycle_mode(block, sim, seed):
+    setup_tools(sim)
     p = get_config(block, CONFIG)
-    cyc = run(p, SIM, config=CONFIG, seed=seed, mode="cycle", harness=True)
-    fast = run(p, SIM, config=CONFIG, seed=seed, mode="fast")
-    assert cyc.ok, report(cyc)
-    assert fast.ok, report(fast)
-    by_test = {r["test"]: r for r in cyc.rows}
-    compared = 0
-    # every test but a timing-dependent one (a reset at a fixed cycle in the HDL harness may
-    # drop other outputs per mode); a cycle-only test ran with the Python agents on the same
-    # build in both runs, so it must give the same outputs too
-    eligible = [r for r in fast.rows if not r["timing_dependent"]]
-    for r in eligible:
-        c = by_test[r["test"]]
-        assert (r["txns"], r["elements"], r["outputs"]) == (c["txns"], c["elements"],
-                                                            c["outputs"]), (
-            f"{block} {r['test']} seed {seed}: fast mode checked {r['txns']} txns / "
-            f"{r['elements']} elements, digest {r['outputs']}; cycle mode {c['txns']} / "
-            f"{c['elements']}, digest {c['outputs']}")
-        compared += 1
-    assert compared == len(eligible) and compared >= len(fast.rows) - 2, (
-        f"{block}: only {compared} of {len(fast.rows)} tests compared")
+    cyc = run(p, sim, config=CONFIG, seed=seed, mode="cycle", harness=True)
+    fast = run(p, sim, config=CONFIG, seed=seed, mode="fast")
+    bad = mismatches(block, cyc, fast)
+    assert not bad, "\n".join(bad)

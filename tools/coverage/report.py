@@ -285,18 +285,23 @@ def render_block_html(r: dict) -> str:
     b.append(_table(["coverpoint", "bins hit", "%", "missed bins", "hits per bin"], rows, cls)
              if rows else "<p class='bad'>no functional coverage data</p>")
 
-    b.append("<h2>Tests</h2><p><small>coverage columns: that test alone</small></p>")
-    tcols = _code_types(types)
+    alone = r.get("per_test", True)
+    b.append("<h2>Tests</h2><p><small>" + (
+        "coverage columns: that test alone" if alone else
+        "all tests ran in one simulator process, so there are no per-test coverage figures "
+        "(<code>make coverage PER_TEST=1</code> runs each test alone)") + "</small></p>")
+    tcols = _code_types(types) if alone else []
     rows, cls = [], []
     for t in r["tests"]:
         cc = [_td(_pct(t["code"].get(k, {}).get("pct")), True) for k in tcols]
         fn = t["functional"]
         rows.append([_td(t["name"]), _td(t["status"]), _td(t["cases"], True),
                      _td(f"{t['seconds']:.1f}", True), *cc,
-                     _td(f"{fn.get('hit', 0)}/{fn.get('total', 0)}", True),
+                     *([_td(f"{fn.get('hit', 0)}/{fn.get('total', 0)}", True)] if alone else []),
                      _td("; ".join(t["failures"]))])
         cls.append(_cls(t["status"] == PASSED))
-    b.append(_table(["test", "status", "cases", "s", *tcols, "bins", "failures"], rows, cls))
+    b.append(_table(["test", "status", "cases", "s", *tcols, *(["bins"] if alone else []),
+                     "failures"], rows, cls))
 
     missed = r["code"]["missed"]
     b.append(f"<h2>Missed code points ({len(missed)})</h2>")
