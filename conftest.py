@@ -77,6 +77,15 @@ def seed(request) -> int:
     return request.config._zs_seed
 
 
+@pytest.fixture(autouse=True)
+def _bench_builds(request, monkeypatch):
+    """A ``slow`` test (benchmarks, real-size runs) builds Verilator's C++ at the ``bench``
+    optimisation level unless ZS_OPT says otherwise: its runs are long, so a slower compile
+    pays (tests/sim/runner.OPT_LEVELS)."""
+    if request.node.get_closest_marker("slow") and "ZS_OPT" not in os.environ:
+        monkeypatch.setenv("ZS_OPT", "bench")
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     from tests.sim.runner import format_table
 

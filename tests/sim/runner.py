@@ -9,6 +9,10 @@ Simulator quirks live here and nowhere else:
 * Icarus writes its FST into the build directory and skips rebuilding a directory built
   without waves, so waves get their own build directory (``<sim>_waves``).
 * ccache is used when present (``OBJCACHE``): the wheel's verilated.mk does not detect it.
+* The Verilated model's C++ is compiled at the optimisation level ``ZS_OPT`` names
+  (``OPT_LEVELS``): ``quick`` (the default: tests and ``make sim``, whose runs are seconds, so
+  the model's compile dominates) or ``bench`` (benchmarks and real-size runs, set for every
+  ``slow`` test by conftest.py); each level builds into its own directory.
 * The fast-mode harness build on Verilator compiles cocotb's main patched at build time
   (tests/sim/vlt_main.py: it toggles the harness clock port from C++, so no ``--timing``);
   a cocotb whose main no longer has the patches' anchors stops the build (ToolError).
@@ -137,6 +141,8 @@ def build_dir(p: BlockParams, sim: str, waves: bool = False, variant: str = "",
               coverage: bool = False, harness: bool = False,
               fast_depth: int = DEFAULT_DEPTH) -> Path:
     flavour = sim + ("_waves" if waves else "") + ("_cov" if coverage else "")
+    if sim == "verilator" and opt_level() != DEFAULT_OPT:
+        flavour += f"_{opt_level()}"
     if harness:
         flavour += "_harness" + ("" if fast_depth == DEFAULT_DEPTH else f"{fast_depth}")
     return BUILD_SIM / p.BLOCK / (p.tag + variant) / flavour
@@ -177,7 +183,10 @@ def build(p: BlockParams, sim: str, waves: bool = False, source: Path | None = N
         if coverage:
             build_args += COVERAGE_ARGS
     with _locked(bdir):
-        runner = harness_verilator() if harness and sim == "verilator" else get_runner(sim)
+        if sim != "verilator":
+            runner = get_runner(sim)
+        else:
+            runner = harness_verilator() if harness else plain_verilator()
         runner.build(sources=sources, hdl_toplevel=toplevel(p, harness), build_dir=bdir,
                      build_args=build_args, timescale=TIMESCALE, waves=waves,
                      log_file=bdir / "build.log")
@@ -189,12 +198,37 @@ def build(p: BlockParams, sim: str, waves: bool = False, source: Path | None = N
 #: ``--public-flat-rw`` does: Verilator may then optimise inside the block, which is where fast
 #: mode spends its cycles
 HARNESS_PUBLIC = ["--public-depth", "1"]
-#: the harness build's C++ at -O2, not verilated.mk's default -Os: OPT_FAST is the model and
-#: the (patched) cocotb main, OPT_GLOBAL the Verilator runtime (its VPI layer runs every time
-#: step of fast mode; at -Os not even VerilatedVpiImp::s() is inlined). Make
-#: variables on make's command line, as verilated.mk documents; the same in plain_loop.py so
-#: that the bench compares like with like. -O3 was no faster, and costs compile time.
-HARNESS_MAKE_OPT = ["OPT_FAST=-O2", "OPT_GLOBAL=-O2"]
+#: C++ optimisation per ``ZS_OPT`` level, as make variables on make's command line (as
+#: verilated.mk documents; its defaults are -Os): OPT_FAST is the model and the (patched)
+#: cocotb main, OPT_SLOW the model's constructors and initial code, OPT_GLOBAL the Verilator
+#: runtime, -O2 at every level (its VPI layer runs every time step of either mode; at -Os not
+#: even VerilatedVpiImp::s() is inlined; compiled once per flag set and then a ccache hit).
+#: ``bench`` is the model at -O2 (-O3 was no faster, and costs compile time); plain_loop.py
+#: uses the same level so that the bench compares like with like. ``quick`` is the model at
+#: -O0: measured 2026-12-02 on sparse_attn typical's harness build (ccache warm for the
+#: runtime, CPU seconds): build 21.2 s at -O2 -> 7.9 s at -O0, its fast-mode run of 21 tests
+#: 4.6 -> 6.7 s; nm_gemm typical 5.3 -> 2.9 s build, 2.7 -> 3.3 s run. Test runs are seconds,
+#: so the compile dominates; long runs are the ``slow`` tests, which run at ``bench``.
+OPT_LEVELS = {
+    "quick": ["OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O2"],
+    "bench": ["OPT_FAST=-O2", "OPT_GLOBAL=-O2"],
+}
+DEFAULT_OPT = "quick"
+OPT_ENV = "ZS_OPT"
+
+
+def opt_level() -> str:
+    """The C++ optimisation level of Verilator builds (``ZS_OPT``, default ``quick``)."""
+    lvl = os.environ.get(OPT_ENV, DEFAULT_OPT)
+    if lvl not in OPT_LEVELS:
+        raise ToolError(f"{OPT_ENV}={lvl!r} is not a build optimisation level; choose one of "
+                        f"{', '.join(OPT_LEVELS)}")
+    return lvl
+
+
+def make_opt() -> list[str]:
+    """The make variables of the current optimisation level (every Verilator build)."""
+    return list(OPT_LEVELS[opt_level()])
 #: the harness build takes fast mode's clock as a port that its main toggles
 #: (tests/sim/vlt_main.py) instead of an ``always #5``: no --timing (its coroutine and
 #: scheduler cost every half period), so no C++20 either
@@ -204,7 +238,7 @@ HARNESS_DEFINES = [f"-D{HCLK_DEFINE}"]
 def harness_verilator():
     """cocotb's Verilator runner with ``--public-flat-rw`` replaced by HARNESS_PUBLIC, the
     harness clock's define, cocotb's main replaced by its patched copy (tests/sim/vlt_main.py)
-    and the C++ compiled with HARNESS_MAKE_OPT."""
+    and the C++ compiled at the current optimisation level (``make_opt``)."""
     from cocotb_tools.runner import Verilator
 
     from tests.sim.vlt_main import MainPatchError, cocotb_main, write_main
@@ -225,10 +259,24 @@ def harness_verilator():
                 c[stock[0]] = str(write_main(self.build_dir))
             except MainPatchError as e:
                 raise ToolError(str(e)) from None
-            cmds[1] += HARNESS_MAKE_OPT  # cmds[1]: make -f Vtop.mk
+            cmds[1] += make_opt()  # cmds[1]: make -f Vtop.mk
             return cmds
 
     return HarnessVerilator()
+
+
+def plain_verilator():
+    """cocotb's Verilator runner as it is, but for the C++ optimisation level (``make_opt``):
+    the cycle-mode and coverage builds outside the harness."""
+    from cocotb_tools.runner import Verilator
+
+    class OptVerilator(Verilator):
+        def _build_command(self):
+            cmds = super()._build_command()
+            cmds[1] += make_opt()  # cmds[1]: make -f Vtop.mk
+            return cmds
+
+    return OptVerilator()
 
 
 @dataclass
