@@ -9,6 +9,8 @@ reset)."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from models.eie import (
@@ -361,3 +363,55 @@ class CycleSeq(EieSeq):
         yield random_layer(p, rng, p.max_rows, p.max_cols, 0.2)
         for i in range(N_CYCLE_VECTORS * cycle_scale()):
             yield Vector(random_vector(p, rng, p.max_cols, ACT_DENSITIES[i % len(ACT_DENSITIES)]))
+
+
+#: the real weights (models/eie/digits.py): ``<layers>:<images>``, e.g. ``1:all`` (layer 1 of
+#: every test image, make eie-digits) or ``1,2,3:4``; unset, make test's DigitsTest sends
+#: every layer of the first DIGITS_CI_IMAGES test images
+DIGITS_ENV = "ZS_EIE_DIGITS"
+DIGITS_OUT_ENV = "ZS_EIE_OUT"  # a file (npz) DigitsTest writes the RTL's outputs to
+DIGITS_CI_IMAGES = 3
+
+
+def digits_choice() -> tuple[list[int], int | None]:
+    """(layers 1.., number of test images or None for all) from DIGITS_ENV."""
+    v = os.environ.get(DIGITS_ENV, "")
+    if not v:
+        return [1, 2, 3], DIGITS_CI_IMAGES
+    layers, _, n = v.partition(":")
+    return [int(x) for x in layers.split(",")], None if n in ("", "all") else int(n)
+
+
+def digits_txns(p: EieParams):
+    """Per chosen layer its load, then its inputs of the chosen test images on the integer
+    model's chain (the scoreboard proves the RTL's outputs of the layer before equal to it, so
+    this is the RTL's chain too: fast mode queues every layer before anything runs). A config
+    that cannot hold the network yields nothing; the reason is returned by digits_why."""
+    from models.eie.digits import digits_layers, layer_inputs, load_digits_fixture
+
+    d = load_digits_fixture()
+    layers, n = digits_choice()
+    idx = d.test_idx if n is None else d.test_idx[:n]
+    loads = digits_layers(p, d)
+    ins = layer_inputs(p, loads, d.x[idx])
+    for li in layers:
+        yield loads[li - 1]
+        for a in ins[li - 1]:
+            yield Vector(a)
+
+
+class DigitsSeq(EieSeq):
+    """The real weights: load_digits' pruned, weight-shared MLP (models/eie/digits.py), layer
+    by layer on test images (DIGITS_ENV); a config too small for it (min, non_pow2) sends
+    nothing and logs the rule it breaks."""
+
+    def txns(self, p, rng):
+        import logging
+
+        from models.eie.digits import digits_fits, load_digits_fixture
+
+        why = digits_fits(p, load_digits_fixture())
+        if why:
+            logging.getLogger("cocotb.eie.seq").info("DigitsTest sends nothing: %s", why)
+            return
+        yield from digits_txns(p)
