@@ -6,10 +6,9 @@ from __future__ import annotations
 from scoreboards import eie as eie_sb
 from tb.common.bench import DEFAULT_IDLE, Knobs
 from tb.common.tests import HANDOFF_STALL_BACKPRESSURE, stall_matrix, test_class
-from tb.common.uvm import CYCLE_TOLERANCE, NO_STALLS, CycleCheckTest, ResetMidStreamTest
-from tb.eie.env import EieTest
+from tb.common.uvm import CYCLE_TOLERANCE, CycleCheckTest, ResetMidStreamTest
+from tb.eie.env import DigitsOut, EieTest
 from tb.eie.sequences import (
-    DIGITS_OUT_ENV,
     BackToBackSeq,
     CycleSeq,
     DigitsSeq,
@@ -65,39 +64,5 @@ class _Cycle(CycleCheckTest):
 
 
 test_class(ns, EieTest, "CycleTest", CycleSeq, _Cycle, doc=_Cycle.__doc__)
-
-
-class _DigitsOut:
-    """No stalls; every output vector (values, status) is compared bit-exactly by the
-    scoreboard as in every test, and with DIGITS_OUT_ENV set the RTL's output vectors and the
-    busy cycles go to that file (make eie-digits reads it)."""
-
-    knobs = NO_STALLS
-
-    def build_phase(self):
-        super().build_phase()
-        self.outputs = []
-        observe = self.bench.observe
-
-        def keep(prefix, result):
-            self.outputs.append(result)
-            observe(prefix, result)
-
-        self.bench.observe = keep
-
-    def report_phase(self):
-        super().report_phase()
-        import os
-
-        import numpy as np
-
-        path = os.environ.get(DIGITS_OUT_ENV)
-        if path:
-            b = [o["b"].ravel() for o in self.outputs]
-            np.savez(path, b=np.array(b, dtype=np.int64).reshape(len(b), -1),
-                     status=np.array([int(o["status"].max()) for o in self.outputs]),
-                     cycles=self.bench.busy_cycles())
-
-
-test_class(ns, EieTest, "DigitsTest", DigitsSeq, _DigitsOut, doc=DigitsSeq.__doc__)
+test_class(ns, EieTest, "DigitsTest", DigitsSeq, DigitsOut, doc=DigitsSeq.__doc__)
 stall_matrix(ns, MatrixTest)  # noqa: F821 -- defined by test_class above

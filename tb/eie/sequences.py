@@ -415,3 +415,34 @@ class DigitsSeq(EieSeq):
             logging.getLogger("cocotb.eie.seq").info("DigitsTest sends nothing: %s", why)
             return
         yield from digits_txns(p)
+
+
+#: make bench-eie's point: ``<weight density>:<activation density>:<vectors>:<seed>``
+SWEEP_ENV = "ZS_EIE_SWEEP"
+SWEEP_ROWS = SWEEP_COLS = 64  # the digits MLP's first layer's shape (fits typical to 50 %)
+
+
+def sweep_point(p: EieParams, w_density: float, a_density: float, n_vectors: int,
+                seed: int) -> tuple[EieLoad, list[np.ndarray]]:
+    """One benchmark point: a random SWEEP_ROWS x SWEEP_COLS layer of the given weight density
+    and ``n_vectors`` vectors of the given activation density, from ``seed`` alone (the test
+    rebuilds the same point for its ideal and its twin)."""
+    rng = np.random.default_rng(seed)
+    t = random_layer(p, rng, min(SWEEP_ROWS, p.max_rows), min(SWEEP_COLS, p.max_cols),
+                     w_density)
+    return t, [random_vector(p, rng, t.cols, a_density) for _ in range(n_vectors)]
+
+
+def sweep_choice() -> tuple[float, float, int, int]:
+    wd, ad, n, seed = os.environ[SWEEP_ENV].split(":")
+    return float(wd), float(ad), int(n), int(seed)
+
+
+class SweepSeq(EieSeq):
+    """make bench-eie's point (SWEEP_ENV): one layer, then its vectors back to back."""
+
+    def txns(self, p, rng):
+        t, vecs = sweep_point(p, *sweep_choice())
+        yield t
+        for a in vecs:
+            yield Vector(a)
