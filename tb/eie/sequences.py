@@ -243,7 +243,7 @@ def malformed_layers(p: EieParams, rng):
     decreasing pointer pair, an end pointer past the entries, a zero run past the slice, an
     index past the codebook; then bad loads: 16 codebook values, a short and a long pointer
     list, one entry more than the memory, rows 0 and past max_rows, cols past max_cols, a
-    shift past max_shift; and a vector longer than max_cols through a good layer."""
+    shift past max_shift, stray beats; and a vector longer than max_cols through a good layer."""
     rows, cols = directed(p)
     ones = np.ones(cols, dtype=np.int64)
 
@@ -306,6 +306,9 @@ def malformed_layers(p: EieParams, rng):
         for key, val in kw.items():
             setattr(t, key, val)
         yield t, ones
+    t = base()  # beats of no part of a layer after the slices (a kind past the entries, a
+    t.stray = 2  # pointer for PE N where the PE field can name it)
+    yield t, ones
     if (1 << p.col_width) - 1 > p.max_cols:  # cols past max_cols (when its field can say it)
         t = base()
         t.cols = p.max_cols + 1
