@@ -95,3 +95,17 @@ def test_layers_inside_budget2_and_accuracy(d):
     assert saturated(P, sw, x) == [0, 0, 0]
     assert accuracy(float_forward(sw, inputs_float(x))[-1], d.y[d.test_idx]) >= MIN_ACCURACY
     assert accuracy(outs[-1], d.y[d.test_idx]) >= MIN_ACCURACY
+
+
+def test_writer_is_byte_deterministic(tmp_path):
+    """tools/eie_digits.py's writer: the same arrays give the same bytes, and np.load reads
+    them back (so the sha256 pins the content, not a timestamp)."""
+    from tools.eie_digits import npz_bytes
+
+    arrays = dict(x=np.arange(12, dtype=np.uint8).reshape(3, 4), w1=np.eye(3, dtype=np.float32))
+    blob = npz_bytes(arrays)
+    assert blob == npz_bytes(arrays)
+    path = tmp_path / "t.npz"
+    path.write_bytes(blob)
+    with np.load(path) as f:
+        assert all(np.array_equal(f[k], v) and f[k].dtype == v.dtype for k, v in arrays.items())
