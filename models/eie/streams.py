@@ -13,6 +13,11 @@ KIND_PTR 3      column pointer p[1..cols] of PE ``pe`` (p[0] = 0 implied)  cols 
 KIND_ENTRY 4    entry ``v | z << 4`` of PE ``pe``, in memory order         nnz per PE
 ==============  =========================================================  ==================
 
+A beat of another kind (5..7), or a pointer or entry beat naming a PE past N, belongs to no
+part of a layer: the block flags the load (ST_LOAD), and :func:`decode_load` counts such beats
+in ``EieLoad.stray`` (:func:`encode_load` sends ``stray`` such beats after the slices, for the
+tests: of kind KIND_STRAY, every second one a pointer for PE N when the PE field can name it).
+
 ``s_axis_a``: ``lanes`` activations per beat (lane g at bits [g*AW, (g+1)*AW), activation
 ``beat * lanes + g``), ceil(cols / lanes) beats, tlast on the last; lanes past ``cols`` are
 ignored (the encoder sends 0).
@@ -35,6 +40,7 @@ Beat = tuple[int, bool, int]
 
 KIND_SHAPE, KIND_REQUANT, KIND_CODE, KIND_PTR, KIND_ENTRY = range(5)
 KIND_BITS = 3
+KIND_STRAY = (1 << KIND_BITS) - 1  # one of the kinds no beat of a layer has
 KIND_NAMES = {KIND_SHAPE: "shape", KIND_REQUANT: "requant", KIND_CODE: "code",
               KIND_PTR: "ptr", KIND_ENTRY: "entry"}
 
@@ -69,6 +75,9 @@ def encode_load(p: EieParams, t: EieLoad) -> list[Beat]:
         beats += [(_fits(x, p.ptr_width, f"PE {k} pointer"), KIND_PTR | user) for x in ptr[1:]]
         beats += [(_fits(v, INDEX_BITS, f"PE {k} index") | _fits(z, ZRUN_BITS, f"PE {k} zero run")
                    << INDEX_BITS, KIND_ENTRY | user) for v, z in zip(s.v, s.z)]
+    past_n = (1 << p.pe_width) > p.num_pe  # the PE field can name a PE past N
+    beats += [(0, KIND_PTR | p.num_pe << KIND_BITS) if i % 2 and past_n else (0, KIND_STRAY)
+              for i in range(int(t.stray))]
     n = len(beats)
     return [(d, i == n - 1, u) for i, (d, u) in enumerate(beats)]
 
@@ -81,6 +90,7 @@ def decode_load(p: EieParams, beats: list[Beat]) -> EieLoad:
     codes: list[int] = []
     ptrs: list[list[int]] = [[0] for _ in range(p.num_pe)]
     ents: list[list[int]] = [[] for _ in range(p.num_pe)]
+    stray = 0
     for d, _, u in beats:
         kind, pe = u & ((1 << KIND_BITS) - 1), u >> KIND_BITS
         if kind == KIND_SHAPE:
@@ -92,13 +102,14 @@ def decode_load(p: EieParams, beats: list[Beat]) -> EieLoad:
             codes.append(int(unpack(d, 1, p.code_width)[0]))
         elif kind in (KIND_PTR, KIND_ENTRY) and pe < p.num_pe:
             (ptrs if kind == KIND_PTR else ents)[pe].append(int(d))
-        else:
-            raise ValueError(f"eie: load beat with kind {kind} pe {pe}: no such beat")
+        else:  # a kind past KIND_ENTRY, or a pointer or entry for a PE past N
+            stray += 1
     slices = [PeSlice(np.array(pt, dtype=np.int64),
                       np.array([e & ((1 << INDEX_BITS) - 1) for e in en], dtype=np.int64),
                       np.array([e >> INDEX_BITS for e in en], dtype=np.int64))
               for pt, en in zip(ptrs, ents)]
-    return EieLoad(rows, cols, np.array(codes, dtype=np.int64), slices, scale, shift, relu)
+    return EieLoad(rows, cols, np.array(codes, dtype=np.int64), slices, scale, shift, relu,
+                   stray)
 
 
 def a_beats(p: EieParams, cols: int) -> int:

@@ -34,7 +34,14 @@ m_axis_b_tuser     5            out  status bits (models.eie.params ST_*)
 from myhdl import ConcatSignal, Signal, always_comb, always_seq, block, intbv
 
 from models.eie.params import CODEBOOK_SIZE, STATUS_BITS, EieParams, bits_for
-from models.eie.streams import KIND_BITS, KIND_CODE, KIND_REQUANT, KIND_SHAPE
+from models.eie.streams import (
+    KIND_BITS,
+    KIND_CODE,
+    KIND_ENTRY,
+    KIND_PTR,
+    KIND_REQUANT,
+    KIND_SHAPE,
+)
 from rtl.common.prims import axis, clk_rst, signed_sig, unsigned_sig
 from rtl.eie.lnzd import lnzd
 from rtl.eie.pe import eie_pe, gpos_bits
@@ -81,6 +88,9 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
     pe_bad = [Signal(bool(0)) for _ in range(n)]
     pe_bad_any = any_of(pe_bad)
     shape_bad = Signal(bool(0))
+    # a load beat of no kind (past KIND_ENTRY), or a pointer or entry for a PE past N (only
+    # when the PE field can name one): the load is bad, like every other malformed load
+    stray_beat, stray_r = Signal(bool(0)), Signal(bool(0))
 
     # -- LNZD, FIFOs, PEs, write-back ------------------------------------------------------
     jbase = unsigned_sig(jcw)
@@ -153,10 +163,21 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
     def code_address():
         code_addr.next = code_eff + 1
 
+    if (1 << p.pe_width) > n:
+        @always_comb
+        def stray_check():
+            stray_beat.next = w_fire and (w_kind > KIND_ENTRY or (
+                (w_kind == KIND_PTR or w_kind == KIND_ENTRY) and w_pe >= n))
+    else:
+        @always_comb
+        def stray_check():
+            stray_beat.next = w_fire and w_kind > KIND_ENTRY
+
     @always_comb
     def shape_check():
         shape_bad.next = (rows_r == 0 or rows_r > p.max_rows or cols_r == 0
-                          or cols_r > p.max_cols or shift_r > p.max_shift or code_over)
+                          or cols_r > p.max_cols or shift_r > p.max_shift or code_over
+                          or stray_r)
 
     @always_seq(clk.posedge, reset=rst)
     def load_ctrl():
@@ -172,6 +193,9 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
             if w_first:
                 code_cnt.next = 0
                 code_over.next = 0
+                stray_r.next = stray_beat
+            elif stray_beat:
+                stray_r.next = 1
             if w_kind == KIND_CODE:
                 if code_eff < MAX_CODES:
                     code_cnt.next = code_eff + 1
@@ -256,5 +280,5 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
         elif m_axis_b_tvalid and m_axis_b_tready:
             m_axis_b_tvalid.next = 0
 
-    return (insts, w_handshake, codes, code_address, shape_check, load_ctrl, lnzd_ctrl,
+    return (insts, w_handshake, codes, code_address, stray_check, shape_check, load_ctrl, lnzd_ctrl,
             a_handshake, a_ctrl, wb_ctrl, wb_end, status_bits, wb_seq)

@@ -7,10 +7,11 @@ from scoreboards import eie as eie_sb
 from tb.common.bench import DEFAULT_IDLE, Knobs
 from tb.common.tests import HANDOFF_STALL_BACKPRESSURE, stall_matrix, test_class
 from tb.common.uvm import CYCLE_TOLERANCE, CycleCheckTest, ResetMidStreamTest
-from tb.eie.env import EieTest
+from tb.eie.env import DigitsOut, EieTest
 from tb.eie.sequences import (
     BackToBackSeq,
     CycleSeq,
+    DigitsSeq,
     ExtremesSeq,
     FifoFullSeq,
     ImbalanceSeq,
@@ -63,4 +64,5 @@ class _Cycle(CycleCheckTest):
 
 
 test_class(ns, EieTest, "CycleTest", CycleSeq, _Cycle, doc=_Cycle.__doc__)
+test_class(ns, EieTest, "DigitsTest", DigitsSeq, DigitsOut, doc=DigitsSeq.__doc__)
 stall_matrix(ns, MatrixTest)  # noqa: F821 -- defined by test_class above

@@ -6,7 +6,7 @@ from __future__ import annotations
 from models.eie import EieParams, decode_act, decode_load, decode_out, encode_act, encode_load
 from scoreboards import eie as eie_sb
 from tb.common.bench import BlockSpec, StreamSpec
-from tb.common.uvm import BlockTest
+from tb.common.uvm import NO_STALLS, BlockTest
 from tb.eie import coverage
 
 #: the scoreboard model of the running test (the bench creates it through model_factory);
@@ -51,3 +51,37 @@ EIE_SPEC = BlockSpec(
 
 class EieTest(BlockTest):
     SPEC = EIE_SPEC
+
+
+class DigitsOut:
+    """No stalls; every output vector (values, status) is compared bit-exactly by the
+    scoreboard as in every test, and with DIGITS_OUT_ENV set the RTL's output vectors and the
+    busy cycles go to that file (make eie-digits reads it)."""
+
+    knobs = NO_STALLS
+
+    def build_phase(self):
+        super().build_phase()
+        self.outputs = []
+        observe = self.bench.observe
+
+        def keep(prefix, result):
+            self.outputs.append(result)
+            observe(prefix, result)
+
+        self.bench.observe = keep
+
+    def report_phase(self):
+        super().report_phase()
+        import os
+
+        import numpy as np
+
+        from tb.eie.sequences import DIGITS_OUT_ENV
+
+        path = os.environ.get(DIGITS_OUT_ENV)
+        if path:
+            b = [o["b"].ravel() for o in self.outputs]
+            np.savez(path, b=np.array(b, dtype=np.int64).reshape(len(b), -1),
+                     status=np.array([int(o["status"].max()) for o in self.outputs]),
+                     cycles=self.bench.busy_cycles())

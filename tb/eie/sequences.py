@@ -9,6 +9,8 @@ reset)."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from models.eie import (
@@ -241,7 +243,7 @@ def malformed_layers(p: EieParams, rng):
     decreasing pointer pair, an end pointer past the entries, a zero run past the slice, an
     index past the codebook; then bad loads: 16 codebook values, a short and a long pointer
     list, one entry more than the memory, rows 0 and past max_rows, cols past max_cols, a
-    shift past max_shift; and a vector longer than max_cols through a good layer."""
+    shift past max_shift, stray beats; and a vector longer than max_cols through a good layer."""
     rows, cols = directed(p)
     ones = np.ones(cols, dtype=np.int64)
 
@@ -304,6 +306,9 @@ def malformed_layers(p: EieParams, rng):
         for key, val in kw.items():
             setattr(t, key, val)
         yield t, ones
+    t = base()  # beats of no part of a layer after the slices (a kind past the entries, a
+    t.stray = 2  # pointer for PE N where the PE field can name it)
+    yield t, ones
     if (1 << p.col_width) - 1 > p.max_cols:  # cols past max_cols (when its field can say it)
         t = base()
         t.cols = p.max_cols + 1
@@ -361,3 +366,86 @@ class CycleSeq(EieSeq):
         yield random_layer(p, rng, p.max_rows, p.max_cols, 0.2)
         for i in range(N_CYCLE_VECTORS * cycle_scale()):
             yield Vector(random_vector(p, rng, p.max_cols, ACT_DENSITIES[i % len(ACT_DENSITIES)]))
+
+
+#: the real weights (models/eie/digits.py): ``<layers>:<images>``, e.g. ``1:all`` (layer 1 of
+#: every test image, make eie-digits) or ``1,2,3:4``; unset, make test's DigitsTest sends
+#: every layer of the first DIGITS_CI_IMAGES test images
+DIGITS_ENV = "ZS_EIE_DIGITS"
+DIGITS_OUT_ENV = "ZS_EIE_OUT"  # a file (npz) DigitsTest writes the RTL's outputs to
+DIGITS_CI_IMAGES = 3
+
+
+def digits_choice() -> tuple[list[int], int | None]:
+    """(layers 1.., number of test images or None for all) from DIGITS_ENV."""
+    v = os.environ.get(DIGITS_ENV, "")
+    if not v:
+        return [1, 2, 3], DIGITS_CI_IMAGES
+    layers, _, n = v.partition(":")
+    return [int(x) for x in layers.split(",")], None if n in ("", "all") else int(n)
+
+
+def digits_txns(p: EieParams):
+    """Per chosen layer its load, then its inputs of the chosen test images on the integer
+    model's chain (the scoreboard proves the RTL's outputs of the layer before equal to it, so
+    this is the RTL's chain too: fast mode queues every layer before anything runs). A config
+    that cannot hold the network yields nothing; the reason is returned by digits_why."""
+    from models.eie.digits import digits_layers, layer_inputs, load_digits_fixture
+
+    d = load_digits_fixture()
+    layers, n = digits_choice()
+    idx = d.test_idx if n is None else d.test_idx[:n]
+    loads = digits_layers(p, d)
+    ins = layer_inputs(p, loads, d.x[idx])
+    for li in layers:
+        yield loads[li - 1]
+        for a in ins[li - 1]:
+            yield Vector(a)
+
+
+class DigitsSeq(EieSeq):
+    """The real weights: load_digits' pruned, weight-shared MLP (models/eie/digits.py), layer
+    by layer on test images (DIGITS_ENV); a config too small for it (min, non_pow2) sends
+    nothing and logs the rule it breaks."""
+
+    def txns(self, p, rng):
+        import logging
+
+        from models.eie.digits import digits_fits, load_digits_fixture
+
+        why = digits_fits(p, load_digits_fixture())
+        if why:
+            logging.getLogger("cocotb.eie.seq").info("DigitsTest sends nothing: %s", why)
+            return
+        yield from digits_txns(p)
+
+
+#: make bench-eie's point: ``<weight density>:<activation density>:<vectors>:<seed>``
+SWEEP_ENV = "ZS_EIE_SWEEP"
+SWEEP_ROWS = SWEEP_COLS = 64  # the digits MLP's first layer's shape (fits typical to 50 %)
+
+
+def sweep_point(p: EieParams, w_density: float, a_density: float, n_vectors: int,
+                seed: int) -> tuple[EieLoad, list[np.ndarray]]:
+    """One benchmark point: a random SWEEP_ROWS x SWEEP_COLS layer of the given weight density
+    and ``n_vectors`` vectors of the given activation density, from ``seed`` alone (the test
+    rebuilds the same point for its ideal and its twin)."""
+    rng = np.random.default_rng(seed)
+    t = random_layer(p, rng, min(SWEEP_ROWS, p.max_rows), min(SWEEP_COLS, p.max_cols),
+                     w_density)
+    return t, [random_vector(p, rng, t.cols, a_density) for _ in range(n_vectors)]
+
+
+def sweep_choice() -> tuple[float, float, int, int]:
+    wd, ad, n, seed = os.environ[SWEEP_ENV].split(":")
+    return float(wd), float(ad), int(n), int(seed)
+
+
+class SweepSeq(EieSeq):
+    """make bench-eie's point (SWEEP_ENV): one layer, then its vectors back to back."""
+
+    def txns(self, p, rng):
+        t, vecs = sweep_point(p, *sweep_choice())
+        yield t
+        for a in vecs:
+            yield Vector(a)

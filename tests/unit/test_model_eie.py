@@ -2,6 +2,8 @@
 codebook, refusal of malformed CSC, the RTL-side faults, the bit-exact M x V against float64
 (budgets 1 and 2), activation zero-skipping, and the cycle twin."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -21,6 +23,7 @@ from models.eie import (
     Vector,
     budget1,
     check_csc,
+    check_load,
     decode_act,
     decode_csc,
     decode_load,
@@ -40,6 +43,7 @@ from models.eie import (
     ideal_cycles,
     kmeans_codebook,
     layer_from_index,
+    load_faults,
     pe_bound,
     prune_magnitude,
     quantise_layer,
@@ -50,6 +54,7 @@ from models.eie import (
     simulate,
     vector_out,
 )
+from models.eie.streams import KIND_BITS
 from models.fixed import quantise
 
 N_CASES = 25  # random layers per property
@@ -115,6 +120,25 @@ def test_stream_round_trips():
         a = random_vector(p, rng, t.cols)
         got = decode_act(p, encode_act(p, Vector(a))).a
         assert np.array_equal(got[:t.cols], a) and not got[t.cols:].any()
+
+
+@pytest.mark.parametrize("config", ["typical", "non_pow2"])  # PE field full / past N
+def test_stray_load_beats_are_a_bad_load(config):
+    """Beats of no part of a layer after the slices (a kind past KIND_ENTRY; a pointer for PE
+    N where the PE field can name it) survive the stream and make the load bad (ST_LOAD)."""
+    p = CONFIGS[config]
+    t = random_layer(p, np.random.default_rng(5), 8, 6)
+    assert load_faults(p, t) == 0
+    t.stray = 2
+    beats = encode_load(p, t)
+    assert len(beats) == len(encode_load(p, dataclasses.replace(t, stray=0))) + 2
+    if config == "non_pow2":
+        assert beats[-1][2] >> KIND_BITS == p.num_pe
+    t2 = decode_load(p, beats)
+    assert t2.stray == 2 and load_faults(p, t2) == ST_LOAD
+    assert eie_run(p, t2, np.ones(t.cols, dtype=np.int64)).status == ST_LOAD
+    with pytest.raises(ParamError, match="no part of the layer"):
+        check_load(p, t)
 
 
 def test_output_beats_round_trip():
