@@ -16,6 +16,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import importlib
 import json
@@ -118,6 +119,15 @@ def convert(p: BlockParams, out_dir: Path | None = None) -> Path:
     out_dir = Path(out_dir or BUILD_RTL)
     out_dir.mkdir(parents=True, exist_ok=True)
     dst = out_dir / f"{p.module_name}.v"
+    # one conversion of a file at a time across processes (pytest-xdist workers converting the
+    # same config): the second waits, then finds the header current instead of converting again
+    with open(out_dir / f".{p.module_name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _convert_locked(p, dst)
+
+
+def _convert_locked(p: BlockParams, dst: Path) -> Path:
+    out_dir = dst.parent
     header = _header(p)
     if dst.exists():
         with dst.open() as f:
