@@ -149,6 +149,9 @@ def convert(p: BlockParams, out_dir: Path | None = None) -> Path:
 
 
 def _worker(params_json: str, out_dir: str) -> None:
+    from rtl import myhdl_patch
+
+    myhdl_patch.apply()  # cheaper caller look-ups, the same Verilog (see its docstring)
     d = json.loads(params_json)
     block = d["block"]
     p = params_class(block).from_dict(d)
