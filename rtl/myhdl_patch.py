@@ -17,9 +17,14 @@ whose other fields are cheap (``co_filename``, ``f_lineno``) or ``None`` (contex
 Nothing else in MyHDL is touched: ``inspect.getsource`` and friends, which the converter
 uses to parse generators, are the real ones.
 
-``tests/unit/test_myhdl_patch.py`` checks the records against ``inspect.stack()`` on our
-generators, that the two callers still read only fields 0 and 3 (a fingerprint of their
-source, so a MyHDL upgrade must re-check this), and that converted Verilog is unchanged.
+``myhdl._util`` (``_makeAST``, which re-reads and re-parses a generator's source for every
+instance) gets :class:`_SourceCache` and a memoised ``_dedent``; the parse itself still runs
+per instance, so every instance gets its own fresh AST as before.
+
+``tests/unit/test_myhdl_patch.py`` checks every patched answer against the real one while
+our generators elaborate and convert, fingerprints the MyHDL functions that rely on it (a
+MyHDL upgrade must re-check them), and compares a conversion with ``ZEROSKIP_MYHDL_PATCH=0``
+(plain MyHDL) byte for byte.
 """
 
 from __future__ import annotations
