@@ -125,6 +125,19 @@ class CycleSeq(HeadSequence):
         yield h
 
 
+class OverlapSeq(attention.ForkedHeadSequence):
+    """Back-to-back heads with every stream forked (tb/common/attention.py): long and short
+    K loads alternating, so that with two banks the next head's K load fills the idle bank
+    while the current head computes, is hidden behind it or outlasts it, and waits for a bank
+    when both hold a head."""
+
+    split = staticmethod(split)
+
+    def heads(self, p: SddmmParams, rng):
+        for n_q, n_k, density in attention.overlap_shapes(p, rng):
+            yield random_head(p, rng, n_q, n_k, density=density)
+
+
 class ResetSeq(HeadSequence):
     """Small heads (up to RESET_KEYS keys, RESET_QUERIES rows at half density): a reset
     lands in a head's rows, and the head is sent again from its K load."""

@@ -121,6 +121,19 @@ class CycleSeq(HeadSequence):
         yield random_head(p, rng, n_q, p.max_keys, mask=mask)
 
 
+class OverlapSeq(attention.ForkedHeadSequence):
+    """Back-to-back heads with every stream forked (tb/common/attention.py): long and short
+    V loads alternating, so that with two banks the next head's V load fills the idle bank
+    while the current head computes, is hidden behind it or outlasts it, and waits for a bank
+    when both hold a head."""
+
+    split = staticmethod(split)
+
+    def heads(self, p: SpmmParams, rng):
+        for n_q, n_k, density in attention.overlap_shapes(p, rng):
+            yield random_head(p, rng, n_q, n_k, density=density)
+
+
 class ResetSeq(HeadSequence):
     """Small heads (up to RESET_KEYS keys, RESET_QUERIES rows at half density): a reset
     lands in a head's rows, and the head is sent again from its V load."""
