@@ -6,11 +6,15 @@ then per query row one Q beat and the row's mask packet (the family's coordinate
 models/attn_mask.py). For every kept column ``c`` of the row the engine reads key ``c``,
 multiplies it element-wise with the query (``head_dim`` multipliers, an adder tree),
 requantises (``saturate(round_half_up(acc * scale >> shift))``, shared with gemm) and emits
-``(c, score)``. After the head's last query row (Q tuser LAST) it waits for the next K load.
+``(c, score)``. The key memory has ``kv_banks`` banks (rtl/common/load_banks.py, shared with
+spmm's value memory): a K load fills a free bank (with two, the next head's keys load while
+the current head computes); the head's last query row (Q tuser LAST) frees its bank, and the
+next head starts from the next bank once it is loaded.
 The query register has a one-entry skid (``qnext``): the next row's Q beat is accepted while
 the current row's mask is still streaming and moves into the query register on the row's
 last mask beat, so back-to-back rows leave no gap for their Q beats. No Q beat is accepted
-past the head's LAST row (the next head's queries wait for its K load).
+past the head's LAST row (the next head's first Q beat is taken on the edge after it, from
+the next bank once that is loaded).
 
 Ports (d = head_dim, w = data_width, CW = col_width, SW = score_width):
 
@@ -33,10 +37,11 @@ m_axis_s_tuser     1           out   EMPTY: the output of an all-masked row (tda
 (each stream also has tvalid/tready). Keys beyond ``max_keys`` and columns beyond the head's
 keys are the encoder's to refuse (models/sddmm.py).
 
-Timing (no stalls; ``models.sddmm.expected_cycles``): a K load takes one cycle per key; a
-head's first query row one cycle for its Q beat, then every row one cycle per mask beat (an
-all-masked row one): the next row's Q beat is taken during the current row's mask beats; a
-score leaves the cycle after its mask beat.
+Timing (no stalls; ``models.sddmm.expected_cycles`` for one head,
+``expected_head_cycles`` for a stream of heads with the banks): a K load takes one cycle per
+key (with two banks, behind the head before it); a head's first query row one cycle for its
+Q beat, then every row one cycle per mask beat (an all-masked row one): the next row's Q beat
+is taken during the current row's mask beats; a score leaves the cycle after its mask beat.
 """
 
 from myhdl import ConcatSignal, Signal, always_comb, always_seq, block, concat

@@ -6,8 +6,10 @@ then per query row its P packet (the family's valued row format: ``col | prob <<
 for an all-masked row, LAST_ROW on the head's last row). For every kept entry the engine reads
 value row ``col`` and adds ``prob * v[col, t]`` to accumulator ``t`` (``head_dim`` MACs); on
 the row's last beat it requantises the ``head_dim`` sums (gemm's requantiser, one per output
-column) into the output register and clears the accumulators. After the head's last row it
-waits for the next V load.
+column) into the output register and clears the accumulators. The value memory has
+``kv_banks`` banks (rtl/common/load_banks.py, shared with sddmm's key memory): a V load fills a
+free bank (with two, the next head's values load while the current head computes); the
+head's last row (LAST_ROW) frees its bank and the next head reads the next one.
 
 Ports (d = head_dim, w = data_width, CW = col_width, PW = prob_width):
 
@@ -25,7 +27,9 @@ m_axis_o_tdata     d * w       out   one output row O[i, :] (one beat, no tlast)
 =================  ==========  ====  =========================================================
 (each stream also has tvalid/tready).
 
-Timing (no stalls; ``models.spmm.expected_cycles``): one cycle per value row and per P beat;
+Timing (no stalls; ``models.spmm.expected_cycles`` for one head, ``expected_head_cycles``
+for a stream of heads with the banks): one cycle per value row (with two banks, behind the
+head before it) and per P beat;
 a row's output leaves the cycle after its last P beat.
 """
 
