@@ -67,12 +67,14 @@ DENSITIES = (0.05, 0.3, 1.0)  # ViTCoD-sparse, medium, dense
 N_BACK_TO_BACK = 8  # small heads in a row: the reload follows a head's last row at once
 N_CYCLE_QUERIES = 12  # per cycle_scale(): one head, back-to-back rows
 N_DEIT_QUERIES = 8  # real-mask query rows per test (of 197)
-#: OverlapTest's heads: long loads (OVERLAP_KEYS keys) after short heads and short loads after
-#: long heads, so that a load is hidden behind the head before it and also outlasts it, and
-#: more heads than two banks hold, so that a load also waits for a bank
-N_OVERLAP_HEADS = 5
+#: OverlapTest's heads as (rows, keys, density), keys capped at max_keys (overlap_shapes): a
+#: long head (OVERLAP_KEYS keys, the next load hides behind it); a short load with many rows
+#: (it waits for neither bank); a short load that waits for bank 0 (the long head still
+#: runs); a short load that waits for bank 1 (the head of many rows still runs); a long load
+#: that outlasts the head before it (the engine waits for it)
 OVERLAP_KEYS = 24
-OVERLAP_QUERIES = 3
+OVERLAP_HEADS = ((3, OVERLAP_KEYS, 0.5), (8, 2, 1.0), (3, 2, 1.0), (3, 2, 1.0),
+                 (3, OVERLAP_KEYS, 0.5))
 #: the reset tests' heads: small (up to RESET_KEYS keys, RESET_QUERIES rows), so that the
 #: reset at ResetAtCycleTest's cycle and after ResetAtHandshakeTest's beats lands in a head's
 #: rows rather than in its load, and enough of them that a head runs after it on every config
@@ -186,12 +188,10 @@ class ForkedHeadSequence(HeadSequence):
 
 
 def overlap_shapes(p, rng) -> Iterator[tuple[int, int, float]]:
-    """OverlapTest's heads as ``(n_q, n_k, density)``: N_OVERLAP_HEADS heads alternating
-    OVERLAP_KEYS keys (or max_keys) with one to three, OVERLAP_QUERIES rows each at half
-    density."""
-    for i in range(N_OVERLAP_HEADS):
-        n_k = min(p.max_keys, OVERLAP_KEYS if i % 2 == 0 else int(rng.integers(1, 4)))
-        yield OVERLAP_QUERIES, n_k, 0.5
+    """OverlapTest's heads as ``(n_q, n_k, density)``: OVERLAP_HEADS with the key counts
+    capped at max_keys."""
+    for n_q, n_k, density in OVERLAP_HEADS:
+        yield n_q, min(p.max_keys, n_k), density
 
 
 # -- coverage ---------------------------------------------------------------------------------

@@ -120,7 +120,8 @@ class ExtremesSeq(HeadSequence):
             h.s_scale, h.o_scale = (int(x) for x in rng.integers(0, 1 << p.scale_width, 2))
             h.s_shift = min(1 << b, p.sddmm.max_shift) if b < p.sddmm.shift_width else 0
             h.o_shift = min(1 << b, p.spmm.max_shift) if b < p.spmm.shift_width else 0
-            yield h
+            for _ in range(p.kv_banks):  # into every K/V bank's requantisation word
+                yield h
 
 
 class MaskShapesSeq(HeadSequence):

@@ -83,7 +83,8 @@ class ExtremesSeq(HeadSequence):
             h = random_head(p, rng, 1, n_k, density=1.0, softmax=False, extremes=True)
             h.scale, h.shift = 1, (1 << k if k < p.shift_width else 0)
             if h.shift <= p.max_shift:
-                yield h
+                for _ in range(p.kv_banks):  # into every load bank's requantisation word
+                    yield h
 
 
 class MaskShapesSeq(HeadSequence):
