@@ -30,6 +30,9 @@ MAX_HEAD_DIM = 256
 MAX_KEYS = 1 << 13
 #: Widest accumulator of the family's engines (the requantiser's input).
 MAX_ACC_WIDTH = 48
+#: Load-memory banks an engine may have (``kv_banks``): 1, or 2 so that the next head's K/V
+#: load fills the idle bank while the current head computes (models/load_banks.py)
+KV_BANKS = (1, 2)
 
 
 class AttnHeadParams:
@@ -68,6 +71,7 @@ class AttnHeadParams:
         self.require_range("max_keys", 1, MAX_KEYS)
         self.require_range("data_width", 2, 16)
         self.require_range("scale_width", 1, 24)
+        self.require(self.kv_banks in KV_BANKS, "kv_banks must be 1 or 2", self.kv_banks)
 
     def validate_acc(self, need: int, why: str) -> None:
         """``acc_width`` holds ``need`` bits (``why`` says of what), stays at most
@@ -121,5 +125,5 @@ def decode_load(p, beats: list[Beat]) -> tuple[np.ndarray, int, int]:
             user & ((1 << p.scale_width) - 1), user >> p.scale_width)
 
 
-__all__ = ["MAX_ACC_WIDTH", "MAX_HEAD_DIM", "MAX_KEYS", "AttnHeadParams", "check_load",
+__all__ = ["KV_BANKS", "MAX_ACC_WIDTH", "MAX_HEAD_DIM", "MAX_KEYS", "AttnHeadParams", "check_load",
            "check_requant", "decode_load", "encode_load", "load_user"]

@@ -28,6 +28,9 @@ class BlockParams:
     BLOCK: ClassVar[str] = ""
     #: (abbreviation, field) pairs that build the config tag, e.g. (("r", "rows"), ("c", "cols"))
     TAG_FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
+    #: (abbreviation, field) pairs appended to the tag only when the field is not at its
+    #: default (build-time options added later: existing configs keep their module names)
+    TAG_SUFFIX_FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
     #: fields that are run-time values (driven on cfg ports), not part of the Verilog: the
     #: conversion sees them at their defaults, so changing one never re-converts or rebuilds
     RUNTIME_FIELDS: ClassVar[tuple[str, ...]] = ()
@@ -65,6 +68,11 @@ class BlockParams:
         for abbrev, name in self.TAG_FIELDS:
             v = getattr(self, name)
             parts.append(f"{abbrev}{int(v)}")
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        for abbrev, name in self.TAG_SUFFIX_FIELDS:
+            v = getattr(self, name)
+            if v != defaults[name]:
+                parts.append(f"{abbrev}{int(v)}")
         return "".join(parts)
 
     @property

@@ -72,6 +72,9 @@ class SparseAttnParams(BlockParams):
                  -- the softmax unit's arithmetic (models/softmax.py)
     o_acc_width  -- SpMM accumulator width (signed)
     scale_width  -- width of both per-head requantisation multipliers
+    kv_banks     -- banks of the SDDMM's K and the SpMM's V memories (build time, 1 or 2):
+                    with 2 the next head's K and V load into the idle banks while the current
+                    head computes (models/load_banks.py; tag ``b2``)
     """
 
     BLOCK = "sparse_attn"
@@ -79,6 +82,7 @@ class SparseAttnParams(BlockParams):
                   ("a", "acc_width"), ("s", "score_width"), ("f", "frac_bits"),
                   ("l", "lut_bits"), ("e", "exp_bits"), ("p", "prob_width"),
                   ("r", "recip_bits"), ("q", "norm_bits"), ("o", "o_acc_width"))
+    TAG_SUFFIX_FIELDS = (("b", "kv_banks"),)
 
     head_dim: int = 64
     max_keys: int = 256
@@ -93,6 +97,7 @@ class SparseAttnParams(BlockParams):
     norm_bits: int = 16
     o_acc_width: int = 32
     scale_width: int = 16
+    kv_banks: int = 1
 
     def validate(self) -> None:
         self.require_range("max_keys", 1, MAX_KEYS)
@@ -108,7 +113,8 @@ class SparseAttnParams(BlockParams):
     def _sddmm(self) -> sd.SddmmParams:
         return sd.SddmmParams(head_dim=self.head_dim, max_keys=self.max_keys,
                               data_width=self.data_width, acc_width=self.acc_width,
-                              score_width=self.score_width, scale_width=self.scale_width)
+                              score_width=self.score_width, scale_width=self.scale_width,
+                              kv_banks=self.kv_banks)
 
     def _softmax(self) -> sm.SoftmaxParams:
         return sm.SoftmaxParams(in_width=self.score_width, frac_bits=self.frac_bits,
@@ -119,7 +125,8 @@ class SparseAttnParams(BlockParams):
     def _spmm(self) -> mm.SpmmParams:
         return mm.SpmmParams(head_dim=self.head_dim, max_keys=self.max_keys,
                              data_width=self.data_width, prob_width=self.prob_width,
-                             acc_width=self.o_acc_width, scale_width=self.scale_width)
+                             acc_width=self.o_acc_width, scale_width=self.scale_width,
+                             kv_banks=self.kv_banks)
 
     @property
     def sddmm(self) -> sd.SddmmParams:
@@ -371,7 +378,8 @@ def expected_cycles(p: SparseAttnParams, heads: list[tuple[int, list[int]]]) -> 
     from models.sparse_attn_cycles import simulate
 
     return simulate(heads, ring_slots=p.softmax.ring_slots, max_len=p.max_keys,
-                    col_fifo=col_fifo_depth(p), row_flags=ROW_FLAGS)["busy"]
+                    col_fifo=col_fifo_depth(p), row_flags=ROW_FLAGS,
+                    kv_banks=p.kv_banks)["busy"]
 
 
 def output_latency(p: SparseAttnParams) -> int:
@@ -395,7 +403,7 @@ CONFIGS = {
     "min": SparseAttnParams(head_dim=1, max_keys=1, data_width=2, acc_width=4, score_width=4,
                             frac_bits=2, lut_bits=1, exp_bits=6, prob_width=4, recip_bits=1,
                             norm_bits=8, o_acc_width=6, scale_width=1),
-    "typical": SparseAttnParams(),
+    "typical": SparseAttnParams(kv_banks=2),
     "non_pow2": SparseAttnParams(head_dim=24, max_keys=197, score_width=12, frac_bits=5,
                                  lut_bits=3, exp_bits=11, prob_width=7, recip_bits=5,
                                  norm_bits=13),

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from models.load_banks import LoadBanks
 from models.softmax import RECIP_PIPE, SUM_PIPE
 
 
@@ -57,36 +58,36 @@ class Fifo:
 
 
 class SddmmTwin:
-    """rtl/sddmm.py: K load while not running; a query register (``have_q``) with a one-entry
-    skid (``have_qnext``) that takes the next row's Q beat while the current row's mask
-    streams, but never past the head's LAST row; the mask beat fires into the output register
-    when it is free or being taken; on a row's last mask beat the skid's query (or one
-    arriving that cycle) becomes the current one."""
+    """rtl/sddmm.py: K loads into the key memory's banks (models/load_banks.py: a load waits
+    for a free bank, the engine runs while the bank it reads is full); a query register
+    (``have_q``) with a one-entry skid (``have_qnext``) that takes the next row's Q beat while
+    the current row's mask streams, but never past the head's LAST row; the mask beat fires
+    into the output register when it is free or being taken; on a row's last mask beat the
+    skid's query (or one arriving that cycle) becomes the current one."""
 
-    def __init__(self):
-        self.running = self.have_q = self.qlast = False
+    def __init__(self, banks: int = 1):
+        self.banks = LoadBanks(banks)
+        self.have_q = self.qlast = False
         self.have_qnext = self.qnext_last = False
         self.out_valid, self.out_last = False, False
 
     def comb(self, k: Source, q: Source, m: Source, out_ready: bool, q_gate: bool):
-        self.k_fire = k.valid and not self.running
-        q_ready = self.running and not self.have_qnext and not (self.have_q and self.qlast)
+        running = self.banks.running
+        self.k_fire = k.valid and self.banks.load_ready
+        q_ready = running and not self.have_qnext and not (self.have_q and self.qlast)
         self.q_fire = q.valid and q_ready and q_gate
-        self.m_fire = (m.valid and self.running and self.have_q
+        self.m_fire = (m.valid and running and self.have_q
                        and (not self.out_valid or out_ready))
         self.row_end = self.m_fire and m.head
 
     def tick(self, k: Source, q: Source, m: Source, out_taken: bool):
+        self.banks.tick(self.k_fire and k.head, self.row_end and self.qlast)  # tlast; LAST row
         if self.k_fire:
-            if k.head:  # tlast
-                self.running = True
             k.pos += 1
         q_last = q.head if self.q_fire else None
         if self.q_fire:
             q.pos += 1
         if self.row_end:
-            if self.qlast:
-                self.running = False
             if self.have_qnext:
                 self.qlast, self.have_qnext = self.qnext_last, False
             elif q_last is not None:
@@ -161,29 +162,27 @@ class SoftmaxTwin:
 
 
 class SpmmTwin:
-    """rtl/spmm.py: V load while not running; a P beat fires when the output register is
-    free or being taken; the head ends on the last beat of a LAST_ROW row."""
+    """rtl/spmm.py: V loads into the value memory's banks (models/load_banks.py); a P beat
+    fires when the output register is free or being taken; the head ends on the last beat of
+    a LAST_ROW row."""
 
-    def __init__(self):
-        self.running = False
+    def __init__(self, banks: int = 1):
+        self.banks = LoadBanks(banks)
         self.out_valid = False
 
     def comb(self, v: Source, p_valid: bool, out_ready: bool):
-        self.v_fire = v.valid and not self.running
-        self.p_ready = self.running and (not self.out_valid or out_ready)
+        self.v_fire = v.valid and self.banks.load_ready
+        self.p_ready = self.banks.running and (not self.out_valid or out_ready)
         self.p_fire = p_valid and self.p_ready
 
     def tick(self, v: Source, p_beat, out_taken: bool):
+        tlast, last_row = p_beat if self.p_fire else (False, False)  # p_beat: (tlast, LAST_ROW)
+        self.banks.tick(self.v_fire and v.head, self.p_fire and tlast and last_row)
         if self.v_fire:
-            if v.head:
-                self.running = True
             v.pos += 1
         if out_taken:
             self.out_valid = False
         if self.p_fire:
-            tlast, last_row = p_beat
-            if tlast and last_row:
-                self.running = False
             if tlast:
                 self.out_valid = True
 
@@ -202,9 +201,10 @@ STALL_LIMIT = 10_000
 
 
 def simulate(heads: list[tuple[int, list[int]]], *, ring_slots: int, max_len: int,
-             col_fifo: int, row_flags: int) -> dict:
-    """Run the twin on ``heads`` = [(n_k, [kept per row])]; returns the first Q handshake
-    cycle, every output handshake cycle and ``busy`` (first Q to last output, inclusive)."""
+             col_fifo: int, row_flags: int, kv_banks: int = 1) -> dict:
+    """Run the twin on ``heads`` = [(n_k, [kept per row])] with ``kv_banks`` banks in the K
+    and V memories; returns the first Q handshake cycle, every output handshake cycle and
+    ``busy`` (first Q to last output, inclusive)."""
     kb, vb, qb, mb = [], [], [], []
     for n_k, rows in heads:
         kv, q, m = head_beats(n_k, rows)
@@ -213,7 +213,7 @@ def simulate(heads: list[tuple[int, list[int]]], *, ring_slots: int, max_len: in
         qb += q
         mb += m
     k, v, q, m = Source(kb), Source(vb), Source(qb), Source(mb)
-    sd, sm, mm = SddmmTwin(), SoftmaxTwin(ring_slots, max_len), SpmmTwin()
+    sd, sm, mm = SddmmTwin(kv_banks), SoftmaxTwin(ring_slots, max_len), SpmmTwin(kv_banks)
     rf, cf = Fifo(row_flags), Fifo(col_fifo)
     first_q, outs = None, []
     n_out = len(qb)
@@ -253,3 +253,72 @@ def simulate(heads: list[tuple[int, list[int]]], *, ring_slots: int, max_len: in
             raise RuntimeError(f"sparse_attn cycle twin: deadlock at cycle {t} "
                                f"({len(outs)} of {n_out} outputs)")
     return {"first_q": first_q, "outs": outs, "busy": outs[-1] - first_q + 1}
+
+
+def _engine_heads(heads: list[tuple[int, list[int]]]):
+    kb, qb, mb = [], [], []
+    for n_k, rows in heads:
+        kv, q, m = head_beats(n_k, rows)
+        kb += kv
+        qb += q
+        mb += m
+    return kb, qb, mb
+
+
+def simulate_sddmm(heads: list[tuple[int, list[int]]], kv_banks: int = 1) -> int:
+    """The ``sddmm`` engine alone (SddmmTwin, its K memory with ``kv_banks`` banks) on
+    ``heads`` = [(n_k, [kept per row])], every stream presenting its next beat at once and
+    the sink always ready: cycles from the first Q handshake to the last score handshake,
+    inclusive."""
+    kb, qb, mb = _engine_heads(heads)
+    k, q, m = Source(kb), Source(qb), Source(mb)
+    sd = SddmmTwin(kv_banks)
+    first_q, last_out, n_out = None, None, len(mb)
+    t = quiet = outs = 0
+    while outs < n_out:
+        out_taken = sd.out_valid
+        sd.comb(k, q, m, True, True)
+        if sd.q_fire and first_q is None:
+            first_q = t
+        if out_taken:
+            outs, last_out = outs + 1, t
+        fired = out_taken or sd.k_fire or sd.q_fire or sd.m_fire
+        sd.tick(k, q, m, out_taken)
+        t += 1
+        quiet = 0 if fired else quiet + 1
+        if quiet > STALL_LIMIT:
+            raise RuntimeError(f"sddmm cycle twin: deadlock at cycle {t}")
+    return last_out - first_q + 1
+
+
+def simulate_spmm(heads: list[tuple[int, list[int]]], kv_banks: int = 1) -> int:
+    """The ``spmm`` engine alone (SpmmTwin, its V memory with ``kv_banks`` banks) on
+    ``heads`` = [(n_k, [kept per row])], every stream presenting its next beat at once and
+    the sink always ready: cycles from the first P handshake to the last output handshake,
+    inclusive."""
+    vb, pb = [], []
+    for n_k, rows in heads:
+        vb += [j == n_k - 1 for j in range(n_k)]
+        pb += [(b == max(n, 1) - 1, i == len(rows) - 1)
+               for i, n in enumerate(rows) for b in range(max(n, 1))]
+    v, pp = Source(vb), Source(pb)
+    mm = SpmmTwin(kv_banks)
+    first_p, last_out, n_out = None, None, sum(len(rows) for _, rows in heads)
+    t = quiet = outs = 0
+    while outs < n_out:
+        out_taken = mm.out_valid
+        mm.comb(v, pp.valid, True)
+        beat = pp.head if mm.p_fire else None
+        if mm.p_fire and first_p is None:
+            first_p = t
+        if out_taken:
+            outs, last_out = outs + 1, t
+        fired = out_taken or mm.v_fire or mm.p_fire
+        mm.tick(v, beat, out_taken)
+        if beat is not None:
+            pp.pos += 1
+        t += 1
+        quiet = 0 if fired else quiet + 1
+        if quiet > STALL_LIMIT:
+            raise RuntimeError(f"spmm cycle twin: deadlock at cycle {t}")
+    return last_out - first_p + 1

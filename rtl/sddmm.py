@@ -6,11 +6,15 @@ then per query row one Q beat and the row's mask packet (the family's coordinate
 models/attn_mask.py). For every kept column ``c`` of the row the engine reads key ``c``,
 multiplies it element-wise with the query (``head_dim`` multipliers, an adder tree),
 requantises (``saturate(round_half_up(acc * scale >> shift))``, shared with gemm) and emits
-``(c, score)``. After the head's last query row (Q tuser LAST) it waits for the next K load.
+``(c, score)``. The key memory has ``kv_banks`` banks (rtl/common/load_banks.py, shared with
+spmm's value memory): a K load fills a free bank (with two, the next head's keys load while
+the current head computes); the head's last query row (Q tuser LAST) frees its bank, and the
+next head starts from the next bank once it is loaded.
 The query register has a one-entry skid (``qnext``): the next row's Q beat is accepted while
 the current row's mask is still streaming and moves into the query register on the row's
 last mask beat, so back-to-back rows leave no gap for their Q beats. No Q beat is accepted
-past the head's LAST row (the next head's queries wait for its K load).
+past the head's LAST row (the next head's first Q beat is taken on the edge after it, from
+the next bank once that is loaded).
 
 Ports (d = head_dim, w = data_width, CW = col_width, SW = score_width):
 
@@ -33,16 +37,18 @@ m_axis_s_tuser     1           out   EMPTY: the output of an all-masked row (tda
 (each stream also has tvalid/tready). Keys beyond ``max_keys`` and columns beyond the head's
 keys are the encoder's to refuse (models/sddmm.py).
 
-Timing (no stalls; ``models.sddmm.expected_cycles``): a K load takes one cycle per key; a
-head's first query row one cycle for its Q beat, then every row one cycle per mask beat (an
-all-masked row one): the next row's Q beat is taken during the current row's mask beats; a
-score leaves the cycle after its mask beat.
+Timing (no stalls; ``models.sddmm.expected_cycles`` for one head,
+``expected_head_cycles`` for a stream of heads with the banks): a K load takes one cycle per
+key (with two banks, behind the head before it); a head's first query row one cycle for its
+Q beat, then every row one cycle per mask beat (an all-masked row one): the next row's Q beat
+is taken during the current row's mask beats; a score leaves the cycle after its mask beat.
 """
 
-from myhdl import ConcatSignal, Signal, always, always_comb, always_seq, block, concat, intbv
+from myhdl import ConcatSignal, Signal, always_comb, always_seq, block, concat
 
 from models.sddmm import SddmmParams
 from rtl.common.array import RequantShape, gemm_requant
+from rtl.common.load_banks import load_banks
 from rtl.common.prims import axis, clk_rst, signed_sig, unsigned_sig
 
 PARAMS = SddmmParams
@@ -124,9 +130,9 @@ def sddmm(clk, rst, s_axis_k_tdata, s_axis_k_tvalid, s_axis_k_tready, s_axis_k_t
           s_axis_m_tuser, m_axis_s_tdata, m_axis_s_tvalid, m_axis_s_tready, m_axis_s_tlast,
           m_axis_s_tuser, p):
     d, w, nk = p.head_dim, p.data_width, p.max_keys
-    kmem = [unsigned_sig(p.row_width) for _ in range(nk)]
-    running = Signal(bool(0))  # a head's keys are loaded: queries run
-    kcnt = Signal(intbv(0, min=0, max=max(nk, 2)))
+    running = Signal(bool(0))  # a head's keys are loaded (the read bank is full): queries run
+    head_end = Signal(bool(0))  # the head's last row ends: its bank is free
+    kuser = unsigned_sig(p.load_user_width)  # the current head's requantisation word
     scale_r = unsigned_sig(p.scale_width)
     shift_r = unsigned_sig(p.shift_width)
     qreg = unsigned_sig(p.row_width)
@@ -136,11 +142,16 @@ def sddmm(clk, rst, s_axis_k_tdata, s_axis_k_tvalid, s_axis_k_tready, s_axis_k_t
     qnext_last, have_qnext = Signal(bool(0)), Signal(bool(0))
     q_ready = Signal(bool(0))
     row_end = Signal(bool(0))  # the current row's last mask beat fires
-    k_fire, q_fire, m_fire = (Signal(bool(0)) for _ in range(3))
+    q_fire, m_fire = Signal(bool(0)), Signal(bool(0))
     kword = unsigned_sig(p.row_width)
     no_relu = Signal(bool(0))  # never driven: scores have no ReLU
     score = unsigned_sig(p.score_width)
     insts = []
+
+    # -- the key memory: kv_banks banks, the next head's keys load while this one computes ----
+    insts.append(load_banks(clk, rst, s_axis_k_tvalid, s_axis_k_tready, s_axis_k_tlast,
+                            s_axis_k_tdata, s_axis_k_tuser, head_end, running, s_axis_m_tdata,
+                            kword, kuser, nk, p.kv_banks))
 
     # -- the dot product of the query with key kmem[col] ----------------------------------------
     prods = [signed_sig(2 * w) for _ in range(d)]
@@ -160,39 +171,27 @@ def sddmm(clk, rst, s_axis_k_tdata, s_axis_k_tvalid, s_axis_k_tready, s_axis_k_t
         q_ready.next = running and not have_qnext and not (have_q and qlast)
 
     @always_comb
+    def requant_fields():
+        scale_r.next = kuser[p.scale_width:]
+        shift_r.next = kuser[p.scale_width + p.shift_width:p.scale_width]
+
+    @always_comb
     def handshakes():
-        s_axis_k_tready.next = not running
         s_axis_q_tready.next = q_ready
         s_axis_m_tready.next = running and have_q and (not m_axis_s_tvalid or m_axis_s_tready)
 
     @always_comb
     def fires():
-        k_fire.next = s_axis_k_tvalid and not running
         q_fire.next = s_axis_q_tvalid and q_ready
         m_fire.next = (s_axis_m_tvalid and running and have_q
                        and (not m_axis_s_tvalid or m_axis_s_tready))
         row_end.next = (s_axis_m_tvalid and s_axis_m_tlast and running and have_q
                         and (not m_axis_s_tvalid or m_axis_s_tready))
-
-    @always_comb
-    def key_read():
-        kword.next = kmem[s_axis_m_tdata]
-
-    @always(clk.posedge)
-    def key_write():
-        if k_fire:
-            kmem[kcnt].next = s_axis_k_tdata
+        head_end.next = (s_axis_m_tvalid and s_axis_m_tlast and running and have_q and qlast
+                         and (not m_axis_s_tvalid or m_axis_s_tready))
 
     @always_seq(clk.posedge, reset=rst)
     def ctrl():
-        if k_fire:
-            if s_axis_k_tlast:
-                kcnt.next = 0
-                scale_r.next = s_axis_k_tuser[p.scale_width:]
-                shift_r.next = s_axis_k_tuser[p.scale_width + p.shift_width:p.scale_width]
-                running.next = 1
-            else:
-                kcnt.next = kcnt + 1
         if row_end:
             # the row is done: the skid's query (or one arriving now) takes its place
             if have_qnext:
@@ -204,8 +203,6 @@ def sddmm(clk, rst, s_axis_k_tdata, s_axis_k_tvalid, s_axis_k_tready, s_axis_k_t
                 qlast.next = s_axis_q_tuser[0]
             else:
                 have_q.next = 0
-            if qlast:
-                running.next = 0
         elif q_fire:
             if have_q:
                 qnext.next = s_axis_q_tdata
@@ -229,4 +226,4 @@ def sddmm(clk, rst, s_axis_k_tdata, s_axis_k_tvalid, s_axis_k_tready, s_axis_k_t
             else:
                 m_axis_s_tdata.next = concat(score, s_axis_m_tdata)
 
-    return insts, q_slot, handshakes, fires, key_read, key_write, ctrl, out_reg
+    return insts, q_slot, requant_fields, handshakes, fires, ctrl, out_reg

@@ -13,6 +13,8 @@ Dataflow (one kept entry per cycle at every stage)::
 * the **join** pairs each probability (the softmax keeps the order of its input) with the
   oldest FIFO entry into the SpMM's valued row format (``col | prob << CW``; tuser EMPTY from
   the softmax, LAST_ROW from the FIFO);
+* the engines' K and V memories have ``kv_banks`` banks each (rtl/common/load_banks.py): with
+  two, head h + 1's K and V load while head h computes, so heads stream with no load gaps;
 * the **row-flag FIFO** remembers each accepted query row's LAST flag (Q tuser) until the
   SDDMM has emitted the row's last score: the split tags the row's FIFO entries with it. The
   top gates Q while it is full.

@@ -6,8 +6,10 @@ then per query row its P packet (the family's valued row format: ``col | prob <<
 for an all-masked row, LAST_ROW on the head's last row). For every kept entry the engine reads
 value row ``col`` and adds ``prob * v[col, t]`` to accumulator ``t`` (``head_dim`` MACs); on
 the row's last beat it requantises the ``head_dim`` sums (gemm's requantiser, one per output
-column) into the output register and clears the accumulators. After the head's last row it
-waits for the next V load.
+column) into the output register and clears the accumulators. The value memory has
+``kv_banks`` banks (rtl/common/load_banks.py, shared with sddmm's key memory): a V load fills a
+free bank (with two, the next head's values load while the current head computes); the
+head's last row (LAST_ROW) frees its bank and the next head reads the next one.
 
 Ports (d = head_dim, w = data_width, CW = col_width, PW = prob_width):
 
@@ -25,14 +27,17 @@ m_axis_o_tdata     d * w       out   one output row O[i, :] (one beat, no tlast)
 =================  ==========  ====  =========================================================
 (each stream also has tvalid/tready).
 
-Timing (no stalls; ``models.spmm.expected_cycles``): one cycle per value row and per P beat;
+Timing (no stalls; ``models.spmm.expected_cycles`` for one head, ``expected_head_cycles``
+for a stream of heads with the banks): one cycle per value row (with two banks, behind the
+head before it) and per P beat;
 a row's output leaves the cycle after its last P beat.
 """
 
-from myhdl import ConcatSignal, Signal, always, always_comb, always_seq, block, intbv
+from myhdl import ConcatSignal, Signal, always_comb, always_seq, block, intbv
 
 from models.spmm import SpmmParams
 from rtl.common.array import RequantShape, gemm_requant
+from rtl.common.load_banks import load_banks
 from rtl.common.prims import axis, clk_rst, signed_sig, unsigned_sig
 
 PARAMS = SpmmParams
@@ -78,12 +83,12 @@ def spmm(clk, rst, s_axis_v_tdata, s_axis_v_tvalid, s_axis_v_tready, s_axis_v_tl
          s_axis_v_tuser, s_axis_p_tdata, s_axis_p_tvalid, s_axis_p_tready, s_axis_p_tlast,
          s_axis_p_tuser, m_axis_o_tdata, m_axis_o_tvalid, m_axis_o_tready, p):
     d, w, nk, cw, pw = p.head_dim, p.data_width, p.max_keys, p.col_width, p.prob_width
-    vmem = [unsigned_sig(p.row_width) for _ in range(nk)]
-    running = Signal(bool(0))  # a head's values are loaded: P rows run
-    vcnt = Signal(intbv(0, min=0, max=max(nk, 2)))
+    running = Signal(bool(0))  # a head's values are loaded (the read bank is full): P rows run
+    head_end = Signal(bool(0))  # the head's last row ends: its bank is free
+    vuser = unsigned_sig(p.load_user_width)  # the current head's requantisation word
     scale_r = unsigned_sig(p.scale_width)
     shift_r = unsigned_sig(p.shift_width)
-    v_fire, p_fire = Signal(bool(0)), Signal(bool(0))
+    p_fire = Signal(bool(0))
     col = unsigned_sig(cw)
     prob = unsigned_sig(pw)
     prob_u = ConcatSignal(intbv(0)[1:], prob)  # the probability with a 0 sign bit
@@ -91,7 +96,9 @@ def spmm(clk, rst, s_axis_v_tdata, s_axis_v_tvalid, s_axis_v_tready, s_axis_v_tl
     vword = unsigned_sig(p.row_width)
     no_relu = Signal(bool(0))  # never driven: outputs have no ReLU
     shape = RequantShape(p.data_width, p.acc_width, p.scale_width)
-    insts = []
+    insts = [load_banks(clk, rst, s_axis_v_tvalid, s_axis_v_tready, s_axis_v_tlast,
+                        s_axis_v_tdata, s_axis_v_tuser, head_end, running, col, vword, vuser,
+                        nk, p.kv_banks)]
     ys = [unsigned_sig(w) for _ in range(d)]
     for i in range(d):
         acc_i = signed_sig(p.acc_width)
@@ -112,37 +119,20 @@ def spmm(clk, rst, s_axis_v_tdata, s_axis_v_tvalid, s_axis_v_tready, s_axis_v_tl
             prob_s.next = prob_u.signed()
 
     @always_comb
+    def requant_fields():
+        scale_r.next = vuser[p.scale_width:]
+        shift_r.next = vuser[p.scale_width + p.shift_width:p.scale_width]
+
+    @always_comb
     def handshakes():
-        s_axis_v_tready.next = not running
         s_axis_p_tready.next = running and (not m_axis_o_tvalid or m_axis_o_tready)
 
     @always_comb
     def fires():
-        v_fire.next = s_axis_v_tvalid and not running
         p_fire.next = (s_axis_p_tvalid and running
                        and (not m_axis_o_tvalid or m_axis_o_tready))
-
-    @always_comb
-    def value_read():
-        vword.next = vmem[col]
-
-    @always(clk.posedge)
-    def value_write():
-        if v_fire:
-            vmem[vcnt].next = s_axis_v_tdata
-
-    @always_seq(clk.posedge, reset=rst)
-    def ctrl():
-        if v_fire:
-            if s_axis_v_tlast:
-                vcnt.next = 0
-                scale_r.next = s_axis_v_tuser[p.scale_width:]
-                shift_r.next = s_axis_v_tuser[p.scale_width + p.shift_width:p.scale_width]
-                running.next = 1
-            else:
-                vcnt.next = vcnt + 1
-        if p_fire and s_axis_p_tlast and s_axis_p_tuser[1]:
-            running.next = 0
+        head_end.next = (s_axis_p_tvalid and running and s_axis_p_tlast and s_axis_p_tuser[1]
+                         and (not m_axis_o_tvalid or m_axis_o_tready))
 
     @always_seq(clk.posedge, reset=rst)
     def out_reg():
@@ -152,4 +142,4 @@ def spmm(clk, rst, s_axis_v_tdata, s_axis_v_tvalid, s_axis_v_tready, s_axis_v_tl
             m_axis_o_tvalid.next = 1
             m_axis_o_tdata.next = y_cat
 
-    return insts, fields, signed_prob, handshakes, fires, value_read, value_write, ctrl, out_reg
+    return insts, fields, signed_prob, requant_fields, handshakes, fires, out_reg

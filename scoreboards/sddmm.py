@@ -1,9 +1,12 @@
 """sddmm scoreboard binding: the head as the scoreboard sees it.
 
-A K load sets the keys and requantisation of the head; each query row's output is predicted
-when both its Q beat and its mask packet have been seen (the streams run concurrently, in row
-order on each). A reset forgets the keys and the rows not yet paired (the DUT waits for a K
-load); ``resets`` counts the resets, so that the head sequences reload K after one. Every
+Rows pair with K loads by order, not by time: head h is the h-th K load since reset and ends
+with its query row flagged LAST (with two key banks the next head's K load is taken while the
+current head's rows still run, and fast mode replays every stream on its own). Each query
+row's output is predicted when its Q beat, its mask packet and its head's K load have been
+seen (the streams run concurrently, in row order on each). A reset forgets the keys and the
+rows not yet paired (the DUT waits for a K load); ``resets`` counts the resets, so that the
+head sequences reload K after one. Every
 (column, score) pair of every row and the EMPTY flag are compared exactly (the RTL and
 ``models.sddmm.row_out`` do the same integer arithmetic; the model's budget against float64 is
 tested in tests/unit/test_model_sddmm.py).
@@ -14,7 +17,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from models.sddmm import KLoad, MaskRow, QRow, SddmmParams, expected_cycles, row_out
+from models.sddmm import KLoad, MaskRow, QRow, SddmmParams, expected_head_cycles, row_out
 from scoreboards.base import Expected
 from scoreboards.compare import compare_exact
 
@@ -29,7 +32,7 @@ class NoKeysError(AssertionError):
 class SddmmModel:
     def __init__(self, p: SddmmParams):
         self.p = p
-        self.keys: KLoad | None = None
+        self.keys: deque[KLoad] = deque()  # loaded heads not yet ended, in order
         self.qs: deque[QRow] = deque()
         self.q_cycles: deque[int] = deque()  # handshake cycle of every Q row in self.qs
         self.ms: deque[MaskRow] = deque()
@@ -39,9 +42,8 @@ class SddmmModel:
 
     def write(self, stream: str, txn: Any, cycle: int) -> list[Expected]:
         if stream == K_PREFIX:
-            self.keys, self.rows, self.last_m_cycle = txn, 0, None
-            return []
-        if stream == Q_PREFIX:
+            self.keys.append(txn)
+        elif stream == Q_PREFIX:
             self.qs.append(txn)
             self.q_cycles.append(cycle)
         elif stream == M_PREFIX:
@@ -50,21 +52,24 @@ class SddmmModel:
             raise ValueError(f"sddmm model: no input stream {stream!r}")
         out = []
         while self.qs and self.ms:
-            if self.keys is None:
+            if not self.keys:
                 raise NoKeysError(f"sddmm[{self.p.tag}]: a query row arrived before any K load "
                                   f"(after reset the block waits for one on {K_PREFIX})")
             q, m = self.qs.popleft(), self.ms.popleft()
             self.q_cycles.popleft()
             self.last_m_cycle = cycle
-            out.append(Expected(S_PREFIX, row_out(self.p, self.keys, q, m),
+            out.append(Expected(S_PREFIX, row_out(self.p, self.keys[0], q, m),
                                 f"row {self.rows} of the head, {len(m.cols)} kept"))
             self.rows += 1
+            if q.last:  # the head is done: the next rows use the next K load
+                self.keys.popleft()
+                self.rows, self.last_m_cycle = 0, None
         return out
 
     def reset(self) -> None:
         """The DUT was reset: it forgot the keys and the rows it held; it waits for a K
         load."""
-        self.keys = None
+        self.keys.clear()
         self.qs.clear()
         self.q_cycles.clear()
         self.ms.clear()
@@ -86,5 +91,18 @@ def route(txn: Any) -> str:
 
 
 def cycles(p: SddmmParams, txns) -> int:
-    """No-stall cycles of the query rows sent (one head: see models.sddmm.expected_cycles)."""
-    return expected_cycles(p, [len(t.cols) for t in txns if isinstance(t, MaskRow)])
+    """No-stall cycles of the heads sent (models.sddmm.expected_head_cycles: head h has the
+    h-th K load's key count and the rows up to the h-th Q row flagged LAST, paired in order
+    with the mask rows)."""
+    ks = [len(t.k) for t in txns if isinstance(t, KLoad)]
+    qs = [t.last for t in txns if isinstance(t, QRow)]
+    ms = [len(t.cols) for t in txns if isinstance(t, MaskRow)]
+    heads, rows = [], []
+    for last, n in zip(qs, ms):
+        rows.append(n)
+        if last:
+            heads.append((ks[len(heads)], rows))
+            rows = []
+    if rows:  # a head cut short (its LAST row not sent): its rows still ran
+        heads.append((ks[len(heads)], rows))
+    return expected_head_cycles(p, heads)

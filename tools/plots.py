@@ -121,12 +121,16 @@ def write_rows(rows: list[dict], path_stem: Path) -> tuple[Path, Path]:
 
 def attn_speedup(heads: list[dict], layers: list[dict], tag: str) -> Path:
     """Measured speed-up of sparse over dense attention per DeiT-Tiny layer (each head a
-    point, each layer's three heads together a line) against the ideal n**2 / nnz."""
+    point: steady state filled, isolated head hollow; each layer's three heads together a
+    line) against the ideal n**2 / nnz."""
     fig, ax = _figure()
     for h in sorted({r["head"] for r in heads}):
         pts = [r for r in heads if r["head"] == h]
+        dots = ax.scatter([r["layer"] for r in pts], [r["steady_speedup"] for r in pts], s=14,
+                          label=f"head {h}, steady state, measured")
         ax.scatter([r["layer"] for r in pts], [r["speedup"] for r in pts], s=14,
-                   label=f"head {h}, measured")
+                   facecolors="none", edgecolors=dots.get_facecolor(),
+                   label=f"head {h}, isolated, measured")
         ax.scatter([r["layer"] for r in pts], [r["ideal_speedup"] for r in pts], s=30,
                    marker="_", color="grey")
     ax.plot([r["layer"] for r in layers], [r["speedup"] for r in layers], "k-",
@@ -137,7 +141,7 @@ def attn_speedup(heads: list[dict], layers: list[dict], tag: str) -> Path:
     ax.set_ylabel("speed-up over dense attention (same PEs)")
     ax.set_yscale("log")
     return _save(fig, ax, f"sparse_attn {tag}: RTL cycles (Verilator fast mode), real masks; "
-                 "grey ticks: per-head ideal", "attn_speedup", 7)
+                 "grey ticks: per-head ideal", "attn_speedup", 6)
 
 
 def tile_bench_plot(rows: list[dict], title: str, name: str) -> Path:

@@ -24,3 +24,14 @@ def output_latency(p: SddmmParams) -> int:
     """Longest no-stall time from a row's last input beat to its last output beat: the output
     register loads on the mask beat's edge and leaves on the next."""
     return 2
+
+
+def expected_head_cycles(p, heads: list[tuple[int, list[int]]]) -> int:
+    """No-stall cycles of ``heads`` = [(n_k, [kept per row])] sent back to back on every
+    stream at once: the engine's clock-by-clock twin (models/sparse_attn_cycles.py
+    ``simulate_sddmm``) with its load memory's ``kv_banks`` banks (models/load_banks.py). With
+    one bank a head's load waits for the head before it; with two it fills the idle bank
+    meanwhile. One head is :func:`expected_cycles` (tests/unit/test_attn_banks.py)."""
+    from models.sparse_attn_cycles import simulate_sddmm
+
+    return simulate_sddmm(heads, p.kv_banks)

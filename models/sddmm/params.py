@@ -19,11 +19,14 @@ class SddmmParams(AttnHeadParams, BlockParams):
     acc_width    -- accumulator width (signed); must hold ``head_dim`` extreme products
     score_width  -- output score width (signed)
     scale_width  -- width of the unsigned per-head requantisation multiplier
+    kv_banks     -- banks of the load memory (build time, 1 or 2): with 2 the next head's
+                    load fills the idle bank while the current head computes (tag ``b2``)
     """
 
     BLOCK = "sddmm"
     TAG_FIELDS = (("d", "head_dim"), ("k", "max_keys"), ("w", "data_width"),
                   ("a", "acc_width"), ("s", "score_width"))
+    TAG_SUFFIX_FIELDS = (("b", "kv_banks"),)
 
     head_dim: int = 64
     max_keys: int = 256
@@ -31,6 +34,7 @@ class SddmmParams(AttnHeadParams, BlockParams):
     acc_width: int = 32
     score_width: int = 16
     scale_width: int = 16
+    kv_banks: int = 1
 
     def validate(self) -> None:
         self.validate_head()

@@ -57,6 +57,7 @@ from models.params import ParamError
 from models.spmm.configs import CONFIGS
 from models.spmm.cycles import (
     expected_cycles,
+    expected_head_cycles,
     output_latency,
 )
 from models.spmm.model import (
@@ -99,7 +100,7 @@ from models.spmm.streams import (
 __all__ = ["CONFIGS", "LAST_ROW", "PRow", "ParamError", "SpmmHead", "SpmmParams", "VLoad",
            "check_head", "decode_out", "decode_p", "decode_probs", "decode_v", "e2e_budget",
            "e2e_closed_form", "e2e_float", "encode_p", "encode_probs", "encode_v",
-           "expected_cycles", "head_from_dense", "head_txns", "macs", "masked_softmax",
-           "output_latency", "quantise_probs", "random_head", "row_out", "saturated_positions",
-           "spmm_acc", "spmm_acc_bits_needed", "spmm_float", "spmm_ref", "unit_requant",
-           "useful_requant"]
+           "expected_cycles", "expected_head_cycles", "head_from_dense", "head_txns", "macs",
+           "masked_softmax", "output_latency", "quantise_probs", "random_head", "row_out",
+           "saturated_positions", "spmm_acc", "spmm_acc_bits_needed", "spmm_float", "spmm_ref",
+           "unit_requant", "useful_requant"]

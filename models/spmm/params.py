@@ -25,11 +25,14 @@ class SpmmParams(AttnHeadParams, BlockParams):
     prob_width   -- P element width (unsigned, UQ0.prob_width)
     acc_width    -- accumulator width (signed); must hold ``max_keys`` extreme products
     scale_width  -- width of the unsigned per-head requantisation multiplier
+    kv_banks     -- banks of the load memory (build time, 1 or 2): with 2 the next head's
+                    load fills the idle bank while the current head computes (tag ``b2``)
     """
 
     BLOCK = "spmm"
     TAG_FIELDS = (("d", "head_dim"), ("k", "max_keys"), ("w", "data_width"),
                   ("p", "prob_width"), ("a", "acc_width"))
+    TAG_SUFFIX_FIELDS = (("b", "kv_banks"),)
 
     head_dim: int = 64
     max_keys: int = 256
@@ -37,6 +40,7 @@ class SpmmParams(AttnHeadParams, BlockParams):
     prob_width: int = 8
     acc_width: int = 32
     scale_width: int = 16
+    kv_banks: int = 1
 
     def validate(self) -> None:
         self.validate_head()

@@ -17,6 +17,11 @@ head of its own type becomes those transactions and draws heads; this module sen
   every row after the reset runs against reloaded K/V (a load cut by a reset is sent again
   too). The block's scoreboard model must count its resets in ``resets`` (as
   scoreboards/delta_lstm.py does) and flush its loads and half-paired rows on ``reset()``.
+* :class:`ForkedHeadSequence` -- every stream at once: all heads' loads on their load
+  streams and all rows on their row streams, each stream in head order (as fast mode replays
+  them), so that the block itself decides when it takes the next head's load: with two load
+  banks (``kv_banks``, models/load_banks.py) it fills the idle bank while the current head
+  computes. :func:`overlap_shapes` gives its heads in OverlapTest.
 * :func:`row_coverpoints` -- the cover points every row stream has: its kept-key count in
   :data:`KEPT_BINS` (:func:`kept_bin`), idle on the row stream and backpressure on the
   output, and kept x backpressure.
@@ -62,6 +67,14 @@ DENSITIES = (0.05, 0.3, 1.0)  # ViTCoD-sparse, medium, dense
 N_BACK_TO_BACK = 8  # small heads in a row: the reload follows a head's last row at once
 N_CYCLE_QUERIES = 12  # per cycle_scale(): one head, back-to-back rows
 N_DEIT_QUERIES = 8  # real-mask query rows per test (of 197)
+#: OverlapTest's heads as (rows, keys, density), keys capped at max_keys (overlap_shapes): a
+#: long head (OVERLAP_KEYS keys, the next load hides behind it); a short load with many rows
+#: (it waits for neither bank); a short load that waits for bank 0 (the long head still
+#: runs); a short load that waits for bank 1 (the head of many rows still runs); a long load
+#: that outlasts the head before it (the engine waits for it)
+OVERLAP_KEYS = 24
+OVERLAP_HEADS = ((3, OVERLAP_KEYS, 0.5), (8, 2, 1.0), (3, 2, 1.0), (3, 2, 1.0),
+                 (3, OVERLAP_KEYS, 0.5))
 #: the reset tests' heads: small (up to RESET_KEYS keys, RESET_QUERIES rows), so that the
 #: reset at ResetAtCycleTest's cycle and after ResetAtHandshakeTest's beats lands in a head's
 #: rows rather than in its load, and enough of them that a head runs after it on every config
@@ -158,6 +171,29 @@ class HeadSequence(VirtualSeq):
                     f"({self._resets()} reset(s) so far)")) from None
 
 
+class ForkedHeadSequence(HeadSequence):
+    """Every stream at once (module doc): each head's loads on their streams (``route``),
+    its rows on theirs, all forked. Not for the reset tests (a reset cannot cut one head)."""
+
+    async def body(self):
+        b = self.bench
+        per: dict[str, list[Any]] = {}
+        for h in self.heads(b.p, b.rng):
+            t = self.split(b.p, h)
+            for ld in t.loads:
+                per.setdefault(b.spec.route(ld), []).append(ld)
+            for prefix, txns in t.rows.items():
+                per.setdefault(prefix, []).extend(txns)
+        await self.fork(per)
+
+
+def overlap_shapes(p, rng) -> Iterator[tuple[int, int, float]]:
+    """OverlapTest's heads as ``(n_q, n_k, density)``: OVERLAP_HEADS with the key counts
+    capped at max_keys."""
+    for n_q, n_k, density in OVERLAP_HEADS:
+        yield n_q, min(p.max_keys, n_k), density
+
+
 # -- coverage ---------------------------------------------------------------------------------
 def kept_bin(max_keys: int, n_kept: int) -> str:
     """The :data:`KEPT_BINS` bin of a row that keeps ``n_kept`` of at most ``max_keys`` keys."""
@@ -219,9 +255,12 @@ RESET_DOC = (" The DUT forgets its loads on reset: the head sequence stops the r
 def head_tests(ns: dict, base: type[BlockTest], *, random: type[HeadSequence],
                extremes: type[HeadSequence], mask_shapes: type[HeadSequence],
                back_to_back: type[HeadSequence], deit: type[HeadSequence],
-               cycle: type[HeadSequence], reset: type[HeadSequence]) -> None:
+               cycle: type[HeadSequence], overlap: type[ForkedHeadSequence],
+               reset: type[HeadSequence]) -> None:
     """The family's tests into the test module ``ns``: RandomTest, ExtremesTest,
-    MaskShapesTest, BackToBackTest, DeitMaskTest, CycleTest, the stall matrix over
+    MaskShapesTest, BackToBackTest, DeitMaskTest, CycleTest, OverlapTest (``overlap``, a
+    :class:`ForkedHeadSequence`, cycle-checked against the engine's twin with its load
+    banks), the stall matrix over
     RandomTest, and the three reset tests (ResetMidStreamTest, ResetAtCycleTest,
     ResetAtHandshakeTest) running ``reset`` (:data:`RESET_DOC`)."""
     random_test = test_class(ns, base, "RandomTest", random)
@@ -230,6 +269,8 @@ def head_tests(ns: dict, base: type[BlockTest], *, random: type[HeadSequence],
     test_class(ns, base, "BackToBackTest", back_to_back)
     test_class(ns, base, "DeitMaskTest", deit)
     test_class(ns, base, "CycleTest", cycle, CycleCheckTest, doc=CycleCheckTest.__doc__)
+    test_class(ns, base, "OverlapTest", overlap, CycleCheckTest,
+               doc=overlap.__doc__ + "\n\n" + CycleCheckTest.__doc__)
     stall_matrix(ns, random_test)
     for name, mixin in RESET_TESTS:
         test_class(ns, base, name, reset, mixin, doc=mixin.__doc__ + RESET_DOC,

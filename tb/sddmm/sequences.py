@@ -86,7 +86,8 @@ class ExtremesSeq(HeadSequence):
             h = random_head(p, rng, 1, n_k, density=1.0, extremes=True)
             h.scale, h.shift = 1, (1 << k if k < p.shift_width else 0)
             if h.shift <= p.max_shift:
-                yield h
+                for _ in range(p.kv_banks):  # into every load bank's requantisation word
+                    yield h
 
 
 class MaskShapesSeq(HeadSequence):
@@ -123,6 +124,19 @@ class CycleSeq(HeadSequence):
         h.mask[0, :] = False
         h.mask[1, :] = True
         yield h
+
+
+class OverlapSeq(attention.ForkedHeadSequence):
+    """Back-to-back heads with every stream forked (tb/common/attention.py): long and short
+    K loads alternating, so that with two banks the next head's K load fills the idle bank
+    while the current head computes, is hidden behind it or outlasts it, and waits for a bank
+    when both hold a head."""
+
+    split = staticmethod(split)
+
+    def heads(self, p: SddmmParams, rng):
+        for n_q, n_k, density in attention.overlap_shapes(p, rng):
+            yield random_head(p, rng, n_q, n_k, density=density)
 
 
 class ResetSeq(HeadSequence):

@@ -47,8 +47,9 @@ MINILM_MASKS = {"sparse": (True,), "dense": (False,), "both": (True, False)}
 
 class HeadSequence(VirtualSeq):
     """Sends what :meth:`heads` yields on the four streams at once, each stream in head
-    order: the block itself decides when it takes the next head's K (after the SDDMM's last
-    row of the head before) and V (after the SpMM's), as in fast mode, where every stream
+    order: the block itself decides when it takes the next head's K and V (into a free bank:
+    with one bank after the SDDMM's / the SpMM's last row of the head before, with two while
+    that head computes), as in fast mode, where every stream
     replays on its own -- so both modes see the same timing and the same cycle count."""
 
     def heads(self, p: SparseAttnParams, rng):
@@ -120,7 +121,8 @@ class ExtremesSeq(HeadSequence):
             h.s_scale, h.o_scale = (int(x) for x in rng.integers(0, 1 << p.scale_width, 2))
             h.s_shift = min(1 << b, p.sddmm.max_shift) if b < p.sddmm.shift_width else 0
             h.o_shift = min(1 << b, p.spmm.max_shift) if b < p.spmm.shift_width else 0
-            yield h
+            for _ in range(p.kv_banks):  # into every K/V bank's requantisation word
+                yield h
 
 
 class MaskShapesSeq(HeadSequence):
@@ -181,7 +183,8 @@ class RingFullSeq(HeadSequence):
 
 
 class BackToBackSeq(HeadSequence):
-    """Small heads one after the other: the K and V reloads follow a head's last row."""
+    """Small heads one after the other: the K and V loads of the next head follow (one bank)
+    or overlap (two banks) the head before."""
 
     def heads(self, p: SparseAttnParams, rng):
         for _ in range(N_BACK_TO_BACK):

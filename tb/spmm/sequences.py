@@ -83,7 +83,8 @@ class ExtremesSeq(HeadSequence):
             h = random_head(p, rng, 1, n_k, density=1.0, softmax=False, extremes=True)
             h.scale, h.shift = 1, (1 << k if k < p.shift_width else 0)
             if h.shift <= p.max_shift:
-                yield h
+                for _ in range(p.kv_banks):  # into every load bank's requantisation word
+                    yield h
 
 
 class MaskShapesSeq(HeadSequence):
@@ -119,6 +120,19 @@ class CycleSeq(HeadSequence):
         mask[0, :] = False
         mask[1, :] = True
         yield random_head(p, rng, n_q, p.max_keys, mask=mask)
+
+
+class OverlapSeq(attention.ForkedHeadSequence):
+    """Back-to-back heads with every stream forked (tb/common/attention.py): long and short
+    V loads alternating, so that with two banks the next head's V load fills the idle bank
+    while the current head computes, is hidden behind it or outlasts it, and waits for a bank
+    when both hold a head."""
+
+    split = staticmethod(split)
+
+    def heads(self, p: SpmmParams, rng):
+        for n_q, n_k, density in attention.overlap_shapes(p, rng):
+            yield random_head(p, rng, n_q, n_k, density=density)
 
 
 class ResetSeq(HeadSequence):

@@ -13,10 +13,11 @@ from tb.spmm.sequences import (
     DeitMaskSeq,
     ExtremesSeq,
     MaskShapesSeq,
+    OverlapSeq,
     RandomHeadsSeq,
     ResetSeq,
 )
 
 head_tests(globals(), SpmmTest, random=RandomHeadsSeq, extremes=ExtremesSeq,
            mask_shapes=MaskShapesSeq, back_to_back=BackToBackSeq, deit=DeitMaskSeq,
-           cycle=CycleSeq, reset=ResetSeq)
+           cycle=CycleSeq, overlap=OverlapSeq, reset=ResetSeq)
