@@ -399,6 +399,8 @@ __all__ = ["K_PREFIX", "MAX_KEYS", "M_PREFIX", "O_PREFIX", "Q_PREFIX", "ROW_FLAG
 
 #: named corners: one key of one element at every engine's floor widths; a ViT head (d = 64,
 #: up to 256 keys: a DeiT head's 197 fit); DeiT-like odd sizes; the widest head we regress
+#: (typical and non_pow2 with two K/V banks, the second starting at row 197 in non_pow2; min
+#: and max with one)
 CONFIGS = {
     "min": SparseAttnParams(head_dim=1, max_keys=1, data_width=2, acc_width=4, score_width=4,
                             frac_bits=2, lut_bits=1, exp_bits=6, prob_width=4, recip_bits=1,
@@ -406,7 +408,7 @@ CONFIGS = {
     "typical": SparseAttnParams(kv_banks=2),
     "non_pow2": SparseAttnParams(head_dim=24, max_keys=197, score_width=12, frac_bits=5,
                                  lut_bits=3, exp_bits=11, prob_width=7, recip_bits=5,
-                                 norm_bits=13),
+                                 norm_bits=13, kv_banks=2),
     "max": SparseAttnParams(head_dim=128, max_keys=256, acc_width=32, score_width=20,
                             prob_width=10),
 }

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from models.spmm.params import SpmmParams
 
-#: named corners (typical with two load banks, the others with one: both paths are tested):
+#: named corners (typical and non_pow2 with two load banks, so the second bank also starts
+#: at a non-power-of-two row; min and max with one: both paths are tested):
 #: one key, typical ViT head, DeiT's 197 keys with a non-power-of-two head, the
 #: largest we regress
 CONFIGS = {
     "min": SpmmParams(head_dim=1, max_keys=1, data_width=2, prob_width=1, acc_width=4,
                       scale_width=1),
     "typical": SpmmParams(head_dim=64, max_keys=256, kv_banks=2),
-    "non_pow2": SpmmParams(head_dim=24, max_keys=197),
+    "non_pow2": SpmmParams(head_dim=24, max_keys=197, kv_banks=2),
     "max": SpmmParams(head_dim=128, max_keys=1024, prob_width=10, acc_width=32),
 }
