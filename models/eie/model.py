@@ -69,7 +69,9 @@ class EieLoad:
     A layer's shape is its load's first beat and only it: ``shape_first`` False is a load
     that does not open with a SHAPE beat (the block must not reuse the last layer's shape),
     ``late_shapes`` counts SHAPE beats past the first (sent after the slices, before the
-    stray beats); either is a malformed load (ST_LOAD)."""
+    stray beats); either is a malformed load (ST_LOAD). ``requants`` counts its REQUANT beats:
+    a layer has one (with none the block must not reuse the last layer's scale and shift; a
+    second one is sent after the slices): any other count is a malformed load (ST_LOAD)."""
 
     rows: int
     cols: int
@@ -81,6 +83,7 @@ class EieLoad:
     stray: int = 0
     shape_first: bool = True
     late_shapes: int = 0
+    requants: int = 1
 
     @property
     def n_codes(self) -> int:
@@ -115,6 +118,7 @@ def load_faults(p: EieParams, t: EieLoad) -> int:
     bad = (not 1 <= t.rows <= p.max_rows or not 1 <= t.cols <= p.max_cols
            or not 0 <= t.shift <= p.max_shift or len(t.codes) > CODEBOOK_SIZE - 1
            or len(t.slices) != p.num_pe or t.stray or not t.shape_first or t.late_shapes
+           or t.requants != 1
            or any(len(s.ptr) - 1 != t.cols or s.nnz > p.max_nnz for s in t.slices))
     return ST_LOAD if bad else 0
 
@@ -141,6 +145,8 @@ def check_load(p: EieParams, t: EieLoad) -> None:
         raise ParamError(f"eie: the load's first beat must be its SHAPE beat and no other beat "
                          f"one (shape first: {t.shape_first}, {t.late_shapes} SHAPE beat(s) "
                          f"past the first)")
+    if t.requants != 1:
+        raise ParamError(f"eie: a load has exactly one REQUANT beat (got {t.requants})")
     check_signed(np.asarray(t.codes, dtype=np.int64), p.code_width, "eie codebook")
     check_csc(t.slices, t.rows, t.cols, t.n_codes, p.max_nnz)
 

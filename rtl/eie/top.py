@@ -11,8 +11,8 @@ write-back streams the output vector on ``m_axis_b`` (beat r: rows r*N .. r*N+N-
 requantised, ReLU if the layer says so), clearing the accumulators row by row, with the
 status bits on tuser: a malformed slice met on the way (pointer order / end, zero run past the
 slice, index past the codebook) or a bad load (models.eie.params ST_LOAD, a load that does
-not open with its SHAPE beat or has a SHAPE beat past its first included) is flagged there and
-the values are 0, never silent.
+not open with its SHAPE beat, has a SHAPE beat past its first, or not one REQUANT beat
+included) is flagged there and the values are 0, never silent.
 
 Ports (N = num_pe, L = lanes, AW = act_width):
 
@@ -94,6 +94,9 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
     # would reuse the last one's shape) or a SHAPE beat that is not the first: the load is
     # bad, like every other malformed load
     stray_beat, stray_r = Signal(bool(0)), Signal(bool(0))
+    # the load's REQUANT beat was seen (a load without one must not reuse the last layer's
+    # scale and shift; a second one is a stray beat)
+    req_seen = Signal(bool(0))
 
     # -- LNZD, FIFOs, PEs, write-back ------------------------------------------------------
     jbase = unsigned_sig(jcw)
@@ -171,18 +174,20 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
         def stray_check():
             stray_beat.next = w_fire and (
                 w_kind > KIND_ENTRY or (w_kind == KIND_SHAPE) != w_first
+                or (w_kind == KIND_REQUANT and req_seen and not w_first)
                 or ((w_kind == KIND_PTR or w_kind == KIND_ENTRY) and w_pe >= n))
     else:
         @always_comb
         def stray_check():
-            stray_beat.next = w_fire and (w_kind > KIND_ENTRY
-                                          or (w_kind == KIND_SHAPE) != w_first)
+            stray_beat.next = w_fire and (
+                w_kind > KIND_ENTRY or (w_kind == KIND_SHAPE) != w_first
+                or (w_kind == KIND_REQUANT and req_seen and not w_first))
 
     @always_comb
     def shape_check():
         shape_bad.next = (rows_r == 0 or rows_r > p.max_rows or cols_r == 0
                           or cols_r > p.max_cols or shift_r > p.max_shift or code_over
-                          or stray_r)
+                          or stray_r or not req_seen)
 
     @always_seq(clk.posedge, reset=rst)
     def load_ctrl():
@@ -199,8 +204,12 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
                 code_cnt.next = 0
                 code_over.next = 0
                 stray_r.next = stray_beat
-            elif stray_beat:
-                stray_r.next = 1
+                req_seen.next = w_kind == KIND_REQUANT
+            else:
+                if stray_beat:
+                    stray_r.next = 1
+                if w_kind == KIND_REQUANT:
+                    req_seen.next = 1
             if w_kind == KIND_CODE:
                 if code_eff < MAX_CODES:
                     code_cnt.next = code_eff + 1

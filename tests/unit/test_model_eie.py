@@ -54,7 +54,7 @@ from models.eie import (
     simulate,
     vector_out,
 )
-from models.eie.streams import KIND_BITS, KIND_SHAPE
+from models.eie.streams import KIND_BITS, KIND_REQUANT, KIND_SHAPE
 from models.fixed import quantise
 
 N_CASES = 25  # random layers per property
@@ -162,6 +162,20 @@ def test_misplaced_shape_is_a_bad_load(kw, kinds):
     assert load_faults(p, t2) == ST_LOAD, kinds
     assert eie_run(p, t2, np.ones(t.cols, dtype=np.int64)).status == ST_LOAD, kinds
     with pytest.raises(ParamError, match="first beat must be its SHAPE beat"):
+        check_load(p, t)
+
+
+@pytest.mark.parametrize("requants", [0, 2])  # none (the last layer's would be reused), two
+def test_requant_count_is_checked(requants):
+    """A load with no REQUANT beat or two survives the stream and is a bad load (ST_LOAD)."""
+    p = CONFIGS["typical"]
+    t = dataclasses.replace(random_layer(p, np.random.default_rng(7), 8, 6), requants=requants)
+    beats = encode_load(p, t)
+    assert sum(u & ((1 << KIND_BITS) - 1) == KIND_REQUANT for _, _, u in beats) == requants
+    t2 = decode_load(p, beats)
+    assert t2.requants == requants and load_faults(p, t2) == ST_LOAD
+    assert eie_run(p, t2, np.ones(t.cols, dtype=np.int64)).status == ST_LOAD
+    with pytest.raises(ParamError, match="exactly one REQUANT beat"):
         check_load(p, t)
 
 
