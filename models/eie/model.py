@@ -65,7 +65,13 @@ class EieLoad:
     """One layer as it is loaded: shape, requantisation, codebook values of indices
     1..n_codes-1 (``codes``), one slice per PE (``ptr`` with cols + 1 values, ptr[0] = 0).
     ``stray`` counts load beats that belong to no part of a layer (a kind past KIND_ENTRY, or
-    a pointer or entry for a PE past N), sent after the slices: a malformed load (ST_LOAD)."""
+    a pointer or entry for a PE past N), sent after the slices: a malformed load (ST_LOAD).
+    A layer's shape is its load's first beat and only it: ``shape_first`` False is a load
+    that does not open with a SHAPE beat (the block must not reuse the last layer's shape),
+    ``late_shapes`` counts SHAPE beats past the first (sent after the slices, before the
+    stray beats); either is a malformed load (ST_LOAD). ``requants`` counts its REQUANT beats:
+    a layer has one (with none the block must not reuse the last layer's scale and shift; a
+    second one is sent after the slices): any other count is a malformed load (ST_LOAD)."""
 
     rows: int
     cols: int
@@ -75,6 +81,9 @@ class EieLoad:
     shift: int = 0
     relu: bool = False
     stray: int = 0
+    shape_first: bool = True
+    late_shapes: int = 0
+    requants: int = 1
 
     @property
     def n_codes(self) -> int:
@@ -108,7 +117,8 @@ def load_faults(p: EieParams, t: EieLoad) -> int:
     """ST_LOAD when the load cannot be used as it is (see models.eie.params), else 0."""
     bad = (not 1 <= t.rows <= p.max_rows or not 1 <= t.cols <= p.max_cols
            or not 0 <= t.shift <= p.max_shift or len(t.codes) > CODEBOOK_SIZE - 1
-           or len(t.slices) != p.num_pe or t.stray
+           or len(t.slices) != p.num_pe or t.stray or not t.shape_first or t.late_shapes
+           or t.requants != 1
            or any(len(s.ptr) - 1 != t.cols or s.nnz > p.max_nnz for s in t.slices))
     return ST_LOAD if bad else 0
 
@@ -131,6 +141,12 @@ def check_load(p: EieParams, t: EieLoad) -> None:
     if t.stray:
         raise ParamError(f"eie: {t.stray} load beat(s) belong to no part of the layer (a kind "
                          f"past the entries, or a PE past {p.num_pe - 1})")
+    if not t.shape_first or t.late_shapes:
+        raise ParamError(f"eie: the load's first beat must be its SHAPE beat and no other beat "
+                         f"one (shape first: {t.shape_first}, {t.late_shapes} SHAPE beat(s) "
+                         f"past the first)")
+    if t.requants != 1:
+        raise ParamError(f"eie: a load has exactly one REQUANT beat (got {t.requants})")
     check_signed(np.asarray(t.codes, dtype=np.int64), p.code_width, "eie codebook")
     check_csc(t.slices, t.rows, t.cols, t.n_codes, p.max_nnz)
 

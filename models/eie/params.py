@@ -26,7 +26,9 @@ ST_ZRUN = 4  # an entry's zero run puts it past its PE's slice (local row >= its
 ST_INDEX = 8  # an entry's index names no loaded codebook entry (v >= n_codes)
 ST_LOAD = 16  # the load itself is bad: shape or shift out of range, too many codes or
 #               entries for the memories, a PE's pointer count != cols, a beat of no kind
-#               (past KIND_ENTRY) or for a PE past N
+#               (past KIND_ENTRY) or for a PE past N, a load that does not open with its
+#               SHAPE beat, a SHAPE beat that is not the load's first, no REQUANT beat or
+#               more than one
 STATUS_BITS = 5
 STATUS_NAMES = {ST_PTR_ORDER: "ptr_order", ST_PTR_END: "ptr_end", ST_ZRUN: "zrun",
                 ST_INDEX: "index", ST_LOAD: "load"}

@@ -17,6 +17,14 @@ A beat of another kind (5..7), or a pointer or entry beat naming a PE past N, be
 part of a layer: the block flags the load (ST_LOAD), and :func:`decode_load` counts such beats
 in ``EieLoad.stray`` (:func:`encode_load` sends ``stray`` such beats after the slices, for the
 tests: of kind KIND_STRAY, every second one a pointer for PE N when the PE field can name it).
+A load that does not open with its SHAPE beat, and a SHAPE beat that is not the load's first,
+are malformed too (ST_LOAD; the block never reuses the last layer's shape): :func:`decode_load`
+sets ``EieLoad.shape_first`` False for the first and counts the second in
+``EieLoad.late_shapes`` without taking its fields (:func:`encode_load` leaves the SHAPE beat
+out when ``shape_first`` is False and sends ``late_shapes`` copies of it after the slices).
+A load with no REQUANT beat or more than one is malformed as well (ST_LOAD): the decoder
+counts them in ``EieLoad.requants`` (the encoder sends the first after the SHAPE beat and
+the others after the slices, or none when ``requants`` is 0).
 
 ``s_axis_a``: ``lanes`` activations per beat (lane g at bits [g*AW, (g+1)*AW), activation
 ``beat * lanes + g``), ceil(cols / lanes) beats, tlast on the last; lanes past ``cols`` are
@@ -56,11 +64,12 @@ def encode_load(p: EieParams, t: EieLoad) -> list[Beat]:
     """The layer's load beats (module doc). Values must fit their fields; everything else
     (shape, counts, pointer order) is sent as it is, so that malformed layers reach the RTL."""
     rw, cw, sw = p.row_width, p.col_width, p.scale_width
-    beats: list[tuple[int, int]] = [
-        (_fits(t.rows, rw, "rows") | _fits(t.cols, cw, "cols") << rw | int(bool(t.relu))
-         << (rw + cw), KIND_SHAPE),
-        (_fits(t.scale, sw, "scale") | _fits(t.shift, p.shift_width, "shift") << sw,
-         KIND_REQUANT)]
+    shape_beat = (_fits(t.rows, rw, "rows") | _fits(t.cols, cw, "cols") << rw
+                  | int(bool(t.relu)) << (rw + cw), KIND_SHAPE)
+    beats: list[tuple[int, int]] = [shape_beat] if t.shape_first else []
+    requant_beat = (_fits(t.scale, sw, "scale") | _fits(t.shift, p.shift_width, "shift") << sw,
+                    KIND_REQUANT)
+    beats += [requant_beat] if t.requants else []
     codes = np.asarray(t.codes, dtype=np.int64)
     check_signed(codes, p.code_width, "eie codebook")
     beats += [(int(c) & ((1 << p.code_width) - 1), KIND_CODE) for c in codes]
@@ -75,6 +84,7 @@ def encode_load(p: EieParams, t: EieLoad) -> list[Beat]:
         beats += [(_fits(x, p.ptr_width, f"PE {k} pointer"), KIND_PTR | user) for x in ptr[1:]]
         beats += [(_fits(v, INDEX_BITS, f"PE {k} index") | _fits(z, ZRUN_BITS, f"PE {k} zero run")
                    << INDEX_BITS, KIND_ENTRY | user) for v, z in zip(s.v, s.z)]
+    beats += [shape_beat] * int(t.late_shapes) + [requant_beat] * max(0, int(t.requants) - 1)
     past_n = (1 << p.pe_width) > p.num_pe  # the PE field can name a PE past N
     beats += [(0, KIND_PTR | p.num_pe << KIND_BITS) if i % 2 and past_n else (0, KIND_STRAY)
               for i in range(int(t.stray))]
@@ -90,13 +100,17 @@ def decode_load(p: EieParams, beats: list[Beat]) -> EieLoad:
     codes: list[int] = []
     ptrs: list[list[int]] = [[0] for _ in range(p.num_pe)]
     ents: list[list[int]] = [[] for _ in range(p.num_pe)]
-    stray = 0
-    for d, _, u in beats:
+    stray = late_shapes = requants = 0
+    shape_first = bool(beats) and beats[0][2] & ((1 << KIND_BITS) - 1) == KIND_SHAPE
+    for i, (d, _, u) in enumerate(beats):
         kind, pe = u & ((1 << KIND_BITS) - 1), u >> KIND_BITS
-        if kind == KIND_SHAPE:
+        if kind == KIND_SHAPE and i:  # not the load's first beat: no shape of the layer
+            late_shapes += 1
+        elif kind == KIND_SHAPE:
             rows, cols = d & ((1 << rw) - 1), (d >> rw) & ((1 << cw) - 1)
             relu = bool((d >> (rw + cw)) & 1)
         elif kind == KIND_REQUANT:
+            requants += 1
             scale, shift = d & ((1 << sw) - 1), (d >> sw) & ((1 << p.shift_width) - 1)
         elif kind == KIND_CODE:
             codes.append(int(unpack(d, 1, p.code_width)[0]))
@@ -109,7 +123,7 @@ def decode_load(p: EieParams, beats: list[Beat]) -> EieLoad:
                       np.array([e >> INDEX_BITS for e in en], dtype=np.int64))
               for pt, en in zip(ptrs, ents)]
     return EieLoad(rows, cols, np.array(codes, dtype=np.int64), slices, scale, shift, relu,
-                   stray)
+                   stray, shape_first, late_shapes, requants)
 
 
 def a_beats(p: EieParams, cols: int) -> int:

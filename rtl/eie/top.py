@@ -10,8 +10,9 @@ accumulator register files; when the vector's last beat was taken and every PE i
 write-back streams the output vector on ``m_axis_b`` (beat r: rows r*N .. r*N+N-1,
 requantised, ReLU if the layer says so), clearing the accumulators row by row, with the
 status bits on tuser: a malformed slice met on the way (pointer order / end, zero run past the
-slice, index past the codebook) or a bad load is flagged there and the values are 0, never
-silent.
+slice, index past the codebook) or a bad load (models.eie.params ST_LOAD, a load that does
+not open with its SHAPE beat, has a SHAPE beat past its first, or not one REQUANT beat
+included) is flagged there and the values are 0, never silent.
 
 Ports (N = num_pe, L = lanes, AW = act_width):
 
@@ -88,9 +89,14 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
     pe_bad = [Signal(bool(0)) for _ in range(n)]
     pe_bad_any = any_of(pe_bad)
     shape_bad = Signal(bool(0))
-    # a load beat of no kind (past KIND_ENTRY), or a pointer or entry for a PE past N (only
-    # when the PE field can name one): the load is bad, like every other malformed load
+    # a load beat of no kind (past KIND_ENTRY), a pointer or entry for a PE past N (only
+    # when the PE field can name one), a first beat that is not the SHAPE beat (the layer
+    # would reuse the last one's shape) or a SHAPE beat that is not the first: the load is
+    # bad, like every other malformed load
     stray_beat, stray_r = Signal(bool(0)), Signal(bool(0))
+    # the load's REQUANT beat was seen (a load without one must not reuse the last layer's
+    # scale and shift; a second one is a stray beat)
+    req_seen = Signal(bool(0))
 
     # -- LNZD, FIFOs, PEs, write-back ------------------------------------------------------
     jbase = unsigned_sig(jcw)
@@ -166,18 +172,22 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
     if (1 << p.pe_width) > n:
         @always_comb
         def stray_check():
-            stray_beat.next = w_fire and (w_kind > KIND_ENTRY or (
-                (w_kind == KIND_PTR or w_kind == KIND_ENTRY) and w_pe >= n))
+            stray_beat.next = w_fire and (
+                w_kind > KIND_ENTRY or (w_kind == KIND_SHAPE) != w_first
+                or (w_kind == KIND_REQUANT and req_seen and not w_first)
+                or ((w_kind == KIND_PTR or w_kind == KIND_ENTRY) and w_pe >= n))
     else:
         @always_comb
         def stray_check():
-            stray_beat.next = w_fire and w_kind > KIND_ENTRY
+            stray_beat.next = w_fire and (
+                w_kind > KIND_ENTRY or (w_kind == KIND_SHAPE) != w_first
+                or (w_kind == KIND_REQUANT and req_seen and not w_first))
 
     @always_comb
     def shape_check():
         shape_bad.next = (rows_r == 0 or rows_r > p.max_rows or cols_r == 0
                           or cols_r > p.max_cols or shift_r > p.max_shift or code_over
-                          or stray_r)
+                          or stray_r or not req_seen)
 
     @always_seq(clk.posedge, reset=rst)
     def load_ctrl():
@@ -194,8 +204,12 @@ def eie(clk, rst, s_axis_w_tdata, s_axis_w_tvalid, s_axis_w_tready, s_axis_w_tla
                 code_cnt.next = 0
                 code_over.next = 0
                 stray_r.next = stray_beat
-            elif stray_beat:
-                stray_r.next = 1
+                req_seen.next = w_kind == KIND_REQUANT
+            else:
+                if stray_beat:
+                    stray_r.next = 1
+                if w_kind == KIND_REQUANT:
+                    req_seen.next = 1
             if w_kind == KIND_CODE:
                 if code_eff < MAX_CODES:
                     code_cnt.next = code_eff + 1

@@ -66,14 +66,15 @@ def vector_bins(p: EieParams, layer, v: Vector) -> dict[str, list]:
                                     "15" if z == MAX_ZRUN else "0" if z == 0 else "1-14")
                     if c < layer.n_codes:
                         out["codes"].add(c)
-    occ = simulate(p, layer, [a]).max_occupancy
+    # a load with no SHAPE beat first decodes to 0 columns: its vector has nothing to time
+    occ = simulate(p, layer, [a]).max_occupancy if len(a) else 0
     fifo = "0" if occ == 0 else "1" if occ == 1 and p.fifo_depth > 1 else (
         "full" if occ == p.fifo_depth else "partial")
     status = [name for bit, name in zip(range(STATUS_BITS), STATUS_BINS[1:])
               if r.status >> bit & 1] or ["clean"]
+    density = [density_bin(float(np.mean(a != 0)))] if len(a) else []
     return {"nnz": sorted(out["nnz"]), "fifo": [fifo], "zrun": sorted(out["zrun"]),
-            "codes": sorted(out["codes"]), "density": [density_bin(float(np.mean(a != 0)))],
-            "status": status}
+            "codes": sorted(out["codes"]), "density": density, "status": status}
 
 
 _cov = coverage_section(

@@ -9,6 +9,7 @@ reset)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -243,7 +244,8 @@ def malformed_layers(p: EieParams, rng):
     decreasing pointer pair, an end pointer past the entries, a zero run past the slice, an
     index past the codebook; then bad loads: 16 codebook values, a short and a long pointer
     list, one entry more than the memory, rows 0 and past max_rows, cols past max_cols, a
-    shift past max_shift, stray beats; and a vector longer than max_cols through a good layer."""
+    shift past max_shift, stray beats, no SHAPE beat first, a SHAPE beat past the first, no
+    and two REQUANT beats; and a vector longer than max_cols through a good layer."""
     rows, cols = directed(p)
     ones = np.ones(cols, dtype=np.int64)
 
@@ -309,6 +311,13 @@ def malformed_layers(p: EieParams, rng):
     t = base()  # beats of no part of a layer after the slices (a kind past the entries, a
     t.stray = 2  # pointer for PE N where the PE field can name it)
     yield t, ones
+    # a load that does not open with its SHAPE beat (it starts at the requantisation: the
+    # previous load's shape is still in the block's registers and must not be reused), a
+    # second SHAPE beat after the slices, no REQUANT beat (the previous scale and shift must
+    # not be reused) and a second one (each alone in its load, so each check is seen)
+    for kw in (dict(shape_first=False), dict(late_shapes=1), dict(requants=0),
+               dict(requants=2)):
+        yield dataclasses.replace(base(), **kw), ones
     if (1 << p.col_width) - 1 > p.max_cols:  # cols past max_cols (when its field can say it)
         t = base()
         t.cols = p.max_cols + 1

@@ -54,7 +54,7 @@ from models.eie import (
     simulate,
     vector_out,
 )
-from models.eie.streams import KIND_BITS
+from models.eie.streams import KIND_BITS, KIND_REQUANT, KIND_SHAPE
 from models.fixed import quantise
 
 N_CASES = 25  # random layers per property
@@ -138,6 +138,44 @@ def test_stray_load_beats_are_a_bad_load(config):
     assert t2.stray == 2 and load_faults(p, t2) == ST_LOAD
     assert eie_run(p, t2, np.ones(t.cols, dtype=np.int64)).status == ST_LOAD
     with pytest.raises(ParamError, match="no part of the layer"):
+        check_load(p, t)
+
+
+# the two ways a load breaks "its first beat is the SHAPE beat and no other beat is one"
+@pytest.mark.parametrize("kw,kinds", [
+    (dict(shape_first=False), "no SHAPE beat: the load opens with its REQUANT beat"),
+    (dict(late_shapes=1), "a second SHAPE beat after the slices"),
+    (dict(shape_first=False, late_shapes=1), "the SHAPE beat after the slices only"),
+])
+def test_misplaced_shape_is_a_bad_load(kw, kinds):
+    """A load without a SHAPE first beat (the block must not reuse the last layer's shape) or
+    with a SHAPE beat past the first survives the stream and makes the load bad (ST_LOAD)."""
+    p = CONFIGS["typical"]
+    t = dataclasses.replace(random_layer(p, np.random.default_rng(6), 8, 6), **kw)
+    beats = encode_load(p, t)
+    first_kind = beats[0][2] & ((1 << KIND_BITS) - 1)
+    shapes = [i for i, (_, _, u) in enumerate(beats) if u & ((1 << KIND_BITS) - 1) == KIND_SHAPE]
+    assert (first_kind == KIND_SHAPE) == t.shape_first, kinds
+    assert len(shapes) == int(t.shape_first) + t.late_shapes, kinds
+    t2 = decode_load(p, beats)
+    assert (t2.shape_first, t2.late_shapes) == (t.shape_first, t.late_shapes), kinds
+    assert load_faults(p, t2) == ST_LOAD, kinds
+    assert eie_run(p, t2, np.ones(t.cols, dtype=np.int64)).status == ST_LOAD, kinds
+    with pytest.raises(ParamError, match="first beat must be its SHAPE beat"):
+        check_load(p, t)
+
+
+@pytest.mark.parametrize("requants", [0, 2])  # none (the last layer's would be reused), two
+def test_requant_count_is_checked(requants):
+    """A load with no REQUANT beat or two survives the stream and is a bad load (ST_LOAD)."""
+    p = CONFIGS["typical"]
+    t = dataclasses.replace(random_layer(p, np.random.default_rng(7), 8, 6), requants=requants)
+    beats = encode_load(p, t)
+    assert sum(u & ((1 << KIND_BITS) - 1) == KIND_REQUANT for _, _, u in beats) == requants
+    t2 = decode_load(p, beats)
+    assert t2.requants == requants and load_faults(p, t2) == ST_LOAD
+    assert eie_run(p, t2, np.ones(t.cols, dtype=np.int64)).status == ST_LOAD
+    with pytest.raises(ParamError, match="exactly one REQUANT beat"):
         check_load(p, t)
 
 
