@@ -18,8 +18,17 @@ import time
 
 import numpy as np
 
-from models.cnn_digits import C1, C2, CNN_FILE, CONVS, Cnn, accuracy, im2col_batch, logits
-from models.cnn_digits import split_images
+from models.cnn_digits import (
+    C1,
+    C2,
+    CNN_FILE,
+    CONVS,
+    Cnn,
+    accuracy,
+    im2col_batch,
+    logits,
+    split_images,
+)
 from tools.eie_digits import ADAM_B1, ADAM_B2, ADAM_EPS, npz_bytes
 
 TRAIN_SEED = 2

@@ -12,7 +12,9 @@ Per layer and block: K (2:4: padded to whole groups of 4, K*n/m beats per tile),
 measured busy cycles (first input to last output of the one run, so one fill and drain
 included), cycles per tile, utilisation K / (cycles per tile) for gemm, nm_gemm's speed-up
 over gemm, the port-bound ideal per tile max(K, R) resp. max(K*n/m, R) (R output rows of one
-beat each) and the input port's bits per cycle (s_axis_tdata width) of each.
+beat each) and the input port's bits per cycle (s_axis_tdata width) of each. The test fails
+unless the measured cycles equal the block's cycle model (tolerance 0) and the cycles per tile
+are within 10 % of that ideal (issue 13's gate, as in bench-tiles).
 
 Side figure: test accuracy of the float network, of the one with both conv layers as INT8
 (model backend, the same integers as the RTL) and as 2:4-pruned INT8 (no fine-tuning) on all
@@ -45,6 +47,7 @@ CONFIG = "typical"  # 4 x 4 arrays, INT8 (the layer API's format)
 NM = (2, 4)  # n, m
 N_RTL = 16  # test images whose tiles run on the RTL (conv1: 2 x 256 tiles on 4 x 4)
 KERNEL = 3
+GATE_SHARE = 0.9  # issue 13's gate (as bench-tiles): cycles per tile within 10 % of the ideal
 
 
 def conv_layer(w, x, stride, pad, *, nm=None, backend="model", seed=None):
@@ -88,12 +91,19 @@ def test_bench_conv(seed):
         _, d = conv_layer(w, h, stride, pad, backend=SIM, seed=seed)
         _, s = conv_layer(w, h, stride, pad, nm=NM, backend=SIM, seed=seed)
         assert d.rtl_equals_model and s.rtl_equals_model
+        for name_b, rep in (("gemm", d), ("nm_gemm", s)):
+            assert rep.cycles_measured == rep.cycles_model, (
+                f"{name}: {name_b} measured {rep.cycles_measured} cycles, its cycle model "
+                f"{rep.cycles_model} (tolerance 0)")
         k_d = d.extra["reduction K (with bias columns)"]
         k_s = s.extra["reduction K (with bias columns)"]
         assert k_d == k, f"{name}: gemm K {k_d} != the layer's {k} (a bias column?)"
         s_beats = k_s * NM[0] // NM[1]
         d_ct, s_ct = d.cycles_measured / d.transactions, s.cycles_measured / s.transactions
         d_ideal, s_ideal = max(k, R), max(s_beats, R)
+        for name_b, ct, ideal in (("gemm", d_ct, d_ideal), ("nm_gemm", s_ct, s_ideal)):
+            assert ideal / ct >= GATE_SHARE, (
+                f"{name}: {name_b} {ct:.2f} cycles per tile, ideal {ideal}")
         rows.append(dict(
             layer=name, shape=f"{w.shape[1]}->{w.shape[0]} /{stride}", array=f"{R}x{C}",
             images=N_RTL, k=k, k_nm=k_s, nm_beats=s_beats,
