@@ -38,7 +38,7 @@ from models.cnn_digits import (
     split_images,
 )
 from models.configs import get_config
-from tools.plots import ROOT, write_rows
+from tools.plots import ROOT, conv_bench_plot, write_rows
 from zeroskip import linear
 
 SIM = "verilator"
@@ -134,4 +134,6 @@ def test_bench_conv(seed):
     for r in rows:
         r.update({f"acc_{k}": v for k, v in acc.items()})
     js, cs = write_rows(rows, ROOT / "build" / "bench" / "conv")
-    print(f"rows: {js}, {cs}")
+    png = conv_bench_plot(rows, f"make bench-conv: digits CNN, {CONFIG} {R}x{C}, {N_RTL} "
+                                f"images; labels: 2:4 speed-up", "conv")
+    print(f"rows: {js}, {cs}; plot: {png}")

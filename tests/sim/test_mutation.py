@@ -71,9 +71,13 @@ MUTANTS = {
     "nm_repeat_unseen": _m("nm_gemm", "assign nm_seen_mask0_dup = (nm_seen_mask0_seen[",
                            "assign nm_seen_mask0_dup = 1'b0 && (nm_seen_mask0_seen[",
                            "MalformedTest", "field 'flag'"),
+    # DenseTest, not RandomTest: every column fires every step, so PE 1's product 2 reaches
+    # the f accumulator in every run; RandomTest's walk left it at zero at make test seed
+    # 1350841786 (the mutant survived; found by the 2026-12-02 CI), killed at 28 of 28 seeds
+    # with DenseTest (1350841786, 11-17, 100-119)
     "dlstm_m_add_to_sub": _m(
         "delta_lstm", "dlstm_act_lane1_m_f[0] <= (dlstm_act_lane1_m_f[0] + dlstm_pe1_prod2);",
-        "dlstm_act_lane1_m_f[0] <= (dlstm_act_lane1_m_f[0] - dlstm_pe1_prod2);", "RandomTest",
+        "dlstm_act_lane1_m_f[0] <= (dlstm_act_lane1_m_f[0] - dlstm_pe1_prod2);", "DenseTest",
         "first mismatch at element", modes=FAST_TOO),
     "dlstm_x_fire_ge_to_gt": _m(
         "delta_lstm", "dlstm_x_lane2_fire = ((dlstm_x_lane2_d >= thr_x)",
