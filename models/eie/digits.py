@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,7 @@ from models.eie.model import EieLoad, dense_weights, quantise_layer, requant
 from models.eie.params import EieParams
 from models.fixed import n_saturated, quantise
 from models.params import ParamError
+from models.pinned import check_pinned
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGITS_DIR = ROOT / "data" / "eie_digits"
@@ -59,20 +59,12 @@ class Digits:
     weights: list[np.ndarray]  # per layer (out, in) float64: pruned and fine-tuned, unshared
 
 
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 @functools.lru_cache(maxsize=2)
 def load_digits_fixture(path: Path = DIGITS_FILE, check_hash: bool = True) -> Digits:
-    path = Path(path)
-    if not path.exists():
-        raise DigitsError(f"{path} is missing; restore it with `git checkout -- {path.name}` "
-                          f"or regenerate it with `python -m tools.eie_digits --write`")
-    if check_hash and (got := file_sha256(path)) != DIGITS_SHA256:
-        raise DigitsError(f"{path} is not the committed fixture (sha256 {got[:16]}... != "
-                          f"{DIGITS_SHA256[:16]}...): restore it with git, or after "
-                          f"regenerating it set models.eie.digits.DIGITS_SHA256")
+    path = check_pinned(path, DIGITS_SHA256, DigitsError,
+                        regen="python -m tools.eie_digits --write",
+                        const="models.eie.digits.DIGITS_SHA256", what="fixture",
+                        check_hash=check_hash)
     with np.load(path, allow_pickle=False) as f:
         n = len([k for k in f.files if k.startswith("w")])
         return Digits(f["x"], f["y"].astype(np.int64), f["train_idx"].astype(np.int64),
