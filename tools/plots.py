@@ -14,13 +14,29 @@ PLOTS = ROOT / "build" / "plots"
 FIGSIZE_IN, DPI = (6.4, 4.2), 120  # 768 x 504 px: readable in a README or a terminal viewer
 
 
-def _figure():
+def _figure(panels: int = 1):
+    """A figure of ``panels`` axes side by side (each FIGSIZE_IN), headless."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    return plt.subplots(figsize=FIGSIZE_IN, dpi=DPI)
+    if panels == 1:
+        return plt.subplots(figsize=FIGSIZE_IN, dpi=DPI)
+    return plt.subplots(1, panels, figsize=(panels * FIGSIZE_IN[0], FIGSIZE_IN[1]), dpi=DPI)
+
+
+def _save_panels(fig, title: str, name: str) -> Path:
+    """A multi-panel figure under one title into PLOTS/<name>.png."""
+    import matplotlib.pyplot as plt
+
+    fig.suptitle(title, fontsize=9)
+    PLOTS.mkdir(parents=True, exist_ok=True)
+    path = PLOTS / f"{name}.png"
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def _save(fig, ax, title: str, name: str, legend_size: int) -> Path:
@@ -148,12 +164,7 @@ def tile_bench_plot(rows: list[dict], title: str, name: str) -> Path:
     """Overlapped tiles (tests/sim/test_bench_tiles.py): gemm utilisation and nm_gemm's
     speed-up against K, one colour per array; solid measured, dashed the "before" formula,
     dotted the port-bound ideal speed-up."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax_u, ax_s) = plt.subplots(1, 2, figsize=(2 * FIGSIZE_IN[0], FIGSIZE_IN[1]), dpi=DPI)
+    fig, (ax_u, ax_s) = _figure(2)
     for array in dict.fromkeys(r["array"] for r in rows):
         pts = [r for r in rows if r["array"] == array]
         ks = [r["k"] for r in pts]
@@ -173,25 +184,14 @@ def tile_bench_plot(rows: list[dict], title: str, name: str) -> Path:
         ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=6)
-    fig.suptitle(title, fontsize=9)
-    PLOTS.mkdir(parents=True, exist_ok=True)
-    path = PLOTS / f"{name}.png"
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save_panels(fig, title, name)
 
 
 def eie_bench_plot(rows: list[dict], title: str, name: str) -> Path:
     """make bench-eie: against activation density, one colour per weight density; left the
     share of the ideal reached (ideal / measured cycles), right the speed-up over dense gemm
     at equal PEs (solid measured eie over the gemm formula, dashed the ideal's)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax_r, ax_s) = plt.subplots(1, 2, figsize=(2 * FIGSIZE_IN[0], FIGSIZE_IN[1]), dpi=DPI)
+    fig, (ax_r, ax_s) = _figure(2)
     for wd in dict.fromkeys(r["w_density"] for r in rows):
         pts = [r for r in rows if r["w_density"] == wd]
         xs = [r["act_density_measured"] for r in pts]
@@ -209,13 +209,7 @@ def eie_bench_plot(rows: list[dict], title: str, name: str) -> Path:
         ax.set_xlabel("activation density (measured)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=6)
-    fig.suptitle(title, fontsize=9)
-    PLOTS.mkdir(parents=True, exist_ok=True)
-    path = PLOTS / f"{name}.png"
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save_panels(fig, title, name)
 
 
 def conv_bench_plot(rows: list[dict], title: str, name: str) -> Path:
