@@ -17,7 +17,15 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from models.sddmm import KLoad, MaskRow, QRow, SddmmParams, expected_head_cycles, row_out
+from models.sddmm import (
+    KLoad,
+    MaskRow,
+    QRow,
+    SddmmParams,
+    expected_head_cycles,
+    head_shapes,
+    row_out,
+)
 from scoreboards.base import Expected
 from scoreboards.compare import compare_exact
 
@@ -93,16 +101,6 @@ def route(txn: Any) -> str:
 def cycles(p: SddmmParams, txns) -> int:
     """No-stall cycles of the heads sent (models.sddmm.expected_head_cycles: head h has the
     h-th K load's key count and the rows up to the h-th Q row flagged LAST, paired in order
-    with the mask rows)."""
-    ks = [len(t.k) for t in txns if isinstance(t, KLoad)]
-    qs = [t.last for t in txns if isinstance(t, QRow)]
-    ms = [len(t.cols) for t in txns if isinstance(t, MaskRow)]
-    heads, rows = [], []
-    for last, n in zip(qs, ms):
-        rows.append(n)
-        if last:
-            heads.append((ks[len(heads)], rows))
-            rows = []
-    if rows:  # a head cut short (its LAST row not sent): its rows still ran
-        heads.append((ks[len(heads)], rows))
+    with the mask rows; a head cut short still ran its rows)."""
+    heads = head_shapes(txns, cut_short=True)
     return expected_head_cycles(p, heads)

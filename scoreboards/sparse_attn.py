@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from models.sddmm import KLoad, MaskRow, QRow
+from models.sddmm import KLoad, MaskRow, QRow, head_shapes
 from models.sparse_attn import (
     K_PREFIX,
     M_PREFIX,
@@ -83,13 +83,5 @@ def cycles(p: SparseAttnParams, txns) -> int:
     """No-stall cycles of the heads sent (models.sparse_attn.expected_cycles): head h has the
     h-th K load's key count and the rows up to the h-th Q row flagged LAST, paired in order
     with the mask rows."""
-    ks = [len(t.k) for t in txns if isinstance(t, KLoad)]
-    qs = [t.last for t in txns if isinstance(t, QRow)]
-    ms = [len(t.cols) for t in txns if isinstance(t, MaskRow)]
-    heads, rows = [], []
-    for last, n in zip(qs, ms):
-        rows.append(n)
-        if last:
-            heads.append((ks[len(heads)], rows))
-            rows = []
+    heads = head_shapes(txns, cut_short=False)
     return expected_cycles(p, heads)

@@ -72,6 +72,7 @@ from models.sddmm.streams import (
     encode_m,
     encode_q,
     encode_scores,
+    head_shapes,
     head_txns,
     k_user,
     row_out,
@@ -81,7 +82,7 @@ __all__ = ["CONFIGS", "FIRST_Q_CYCLES", "FLOAT64_EXACT_BITS", "KLoad", "LAST_OUT
            "LAST_Q", "MaskRow", "ParamError", "QRow", "SDDMM_BUDGET_LSB", "SddmmHead",
            "SddmmParams", "check_head", "decode_k", "decode_m", "decode_out", "decode_q",
            "decode_scores", "encode_k", "encode_m", "encode_q", "encode_scores", "expected_cycles",
-           "expected_head_cycles", "head_txns", "k_user", "macs", "output_latency",
+           "expected_head_cycles", "head_shapes", "head_txns", "k_user", "macs", "output_latency",
            "random_head", "row_out",
            "rows_to_dense", "saturated_positions", "sddmm_acc", "sddmm_float", "sddmm_ref",
            "useful_requant"]

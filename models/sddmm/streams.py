@@ -84,6 +84,25 @@ def head_txns(p: SddmmParams, h: SddmmHead) -> tuple[KLoad, list[QRow], list[Mas
             [MaskRow(c, h.n_k) for c in rows])
 
 
+def head_shapes(txns, *, cut_short: bool) -> list[tuple[int, list[int]]]:
+    """The heads of a transaction stream as [(n_k, [kept per row])]: head h has the h-th K
+    load's key count and the mask rows up to the h-th Q row flagged LAST, paired in order
+    (the input of the cycle twins). ``cut_short`` keeps a last head whose LAST row was not
+    sent (its rows still ran)."""
+    ks = [len(t.k) for t in txns if isinstance(t, KLoad)]
+    qs = [t.last for t in txns if isinstance(t, QRow)]
+    ms = [len(t.cols) for t in txns if isinstance(t, MaskRow)]
+    heads, rows = [], []
+    for last, n in zip(qs, ms):
+        rows.append(n)
+        if last:
+            heads.append((ks[len(heads)], rows))
+            rows = []
+    if rows and cut_short:
+        heads.append((ks[len(heads)], rows))
+    return heads
+
+
 def k_user(p: SddmmParams, t: KLoad) -> int:
     return load_user(p, t.scale, t.shift)
 
