@@ -7,7 +7,8 @@
 * ``AlternatingKCycleTest``: the shortest and a long K alternating, cycles asserted too;
 * ``BackpressureInFlightTest``: the sink stops the moment two tiles are in flight (one
   finished and travelling through the array, the next one partly loaded) and stays stopped
-  until the array has stalled; the input must have been held, every output must be right;
+  until the array refuses an offered input beat; that must happen before the input runs
+  out, and every output must be right;
 * ``ResetInFlightTest``: a reset at that same moment, then a full second run;
 * ``TileBenchTest``: ``ZS_TILE_K`` (dense K) x ``ZS_TILE_COUNT`` tiles back to back,
   cycle-checked: what tests/sim/test_bench_tiles.py runs for its sweep (small by default).
@@ -39,27 +40,23 @@ def bench_shape() -> tuple[int, int]:
             int(os.environ.get(TILE_COUNT_ENV, DEFAULT_TILE_COUNT)))
 
 
-#: margin of the in-flight backpressure hold over the array's own depth: the hold lasts
-#: ``R + C`` advances (the finished tile's boundary reaches its last row) plus the output
-#: FIFO's rows plus this, so the FIFO is full and the array has stopped before the sink resumes
-HOLD_MARGIN_CYCLES = 8
+#: tiles of the in-flight tests: two in the array (one draining, one loading), up to
+#: OBUF_DEPTH finished ones in the output FIFO (one row each at R = 1), the one whose input the
+#: array must refuse, and one more because the stop may come after the first tile's row left
+N_IN_FLIGHT_TILES = 2 + OBUF_DEPTH + 1 + 1
 
 
 class Hold(Stall):
-    """Backpressure for the next ``cycles`` cycles, then none (the in-flight test's switch)."""
+    """Backpressure on every cycle until the test swaps it out (the in-flight test's stop)."""
 
     spec = "hold"
-
-    def __init__(self, cycles: int):
-        self.left = cycles
 
     @property
     def rate(self) -> float:
         return 0.0
 
     def stall(self) -> bool:
-        self.left -= 1
-        return self.left >= 0
+        return True
 
 
 def two_in_flight(b) -> bool:
@@ -69,29 +66,35 @@ def two_in_flight(b) -> bool:
 
 
 class BackpressureInFlightTest(BlockTest):
-    """The sink stops exactly when two tiles are in flight and holds until the array stalls:
-    the input must be held during the hold, and every output must still be right."""
+    """The sink stops exactly when two tiles are in flight and stays stopped until the array
+    refuses an offered input beat (tvalid high, tready low): the array must stall before the
+    sequence has given all its input, and every output must still be right.
+
+    The stop is held until the refusal itself, not for a fixed number of cycles: how many
+    tiles the output FIFO swallows first depends on the array (one row per tile at 1 x 1, so
+    ``OBUF_DEPTH`` whole tiles; R rows per tile at R x C), and a source that idles by its
+    stall pattern must not pass for an array that stalls."""
 
     fast_ok = False
 
     async def stimulus(self):
         b = self.bench
         inp, out = b.spec.inputs[0].prefix, b.spec.outputs[0].prefix
-        hold = b.p.rows + b.p.cols + OBUF_DEPTH + HOLD_MARGIN_CYCLES
         task = cocotb.start_soon(self.sequence("seq").start())
         while not two_in_flight(b):
             assert not task.done(), f"{b.ctx.prefix()}: two tiles were never in flight"
             await RisingEdge(b.dut.clk)
-        sink = b.sinks[out]
-        sink.stall = Hold(hold)
-        beats_before = b.mons[inp].n_beats
-        for _ in range(hold):
+        sink, mon = b.sinks[out], b.mons[inp]
+        sink.stall = Hold()
+        beats_before, refused_before, cycles = mon.n_beats, mon.n_refused, 0
+        while mon.n_refused == refused_before and not task.done():
             await RisingEdge(b.dut.clk)
-        accepted = b.mons[inp].n_beats - beats_before
+            cycles += 1
         sink.stall = Never()
-        assert accepted < hold, (
-            f"{b.ctx.prefix()}: the input took {accepted} beats in {hold} cycles of "
-            "backpressure: the array never stalled")
+        assert mon.n_refused > refused_before, (
+            f"{b.ctx.prefix()}: the array never stalled: it took all the remaining "
+            f"{mon.n_beats - beats_before} input beats in {cycles} cycles while the sink "
+            f"(at most {OBUF_DEPTH} rows of output FIFO) was stopped")
         await task
         await b.drain()
 

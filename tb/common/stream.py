@@ -128,6 +128,7 @@ class StreamMonitor:
         self.beats: list[Beat] = []  # beats of the transaction in progress
         self.n_beats = 0
         self.n_txns = 0
+        self.n_refused = 0  # cycles with tvalid high and tready low (the DUT held a beat)
         self.cycle = 0  # rising edges since the monitor started (all monitors start together)
         self.first_cycle: int | None = None  # cycle of the first handshake
         self.last_cycle: int | None = None  # cycle of the latest handshake
@@ -184,6 +185,7 @@ class StreamMonitor:
                                       f"{self._fmt(beat)}")
             if not b.tready.value:
                 held = beat
+                self.n_refused += 1
                 continue
             held = None
             if self.first_cycle is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from models.conv import conv_layer_tiles
 from models.fixed import smax, smin
 from models.gemm import GemmParams, GemmTile, random_tile
-from tb.common.overlap import bench_shape
+from tb.common.overlap import N_IN_FLIGHT_TILES, bench_shape
 from tb.common.uvm import CYCLE_K, N_CYCLE_TILES, TxnSequence, conv_tile_limit, cycle_scale
 
 N_RANDOM_TILES = 12  # enough tiles to cross every flush/hand-off/backpressure overlap
@@ -124,9 +124,9 @@ class ConvLayerSeq(TxnSequence):
 N_SHORT_TILES = 16  # K = 1 tiles in a row: several times the R + C - 1 tiles an array can hold
 N_ALTERNATING = 8  # tiles alternating K = 1 and ALT_LONG_K
 ALT_LONG_K = 40  # long against every named array's R + C (16 at 8 x 8), short for Icarus
-N_IN_FLIGHT_TILES = 4
-#: the in-flight tests' K: the next tile must still be loading through the whole hold of
-#: BackpressureInFlightTest (R + C + OBUF_DEPTH + HOLD_MARGIN_CYCLES = 26 cycles at 8 x 8)
+#: the in-flight tests' K: long against R + C (16 at 8 x 8), so the tile
+#: behind a finished one is still loading when BackpressureInFlightTest's stopped sink makes
+#: the array refuse input
 IN_FLIGHT_K = 48
 
 

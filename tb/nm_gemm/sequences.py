@@ -21,7 +21,7 @@ from models.nm_gemm import (
     prune_nm,
     random_nm_tile,
 )
-from tb.common.overlap import bench_shape
+from tb.common.overlap import N_IN_FLIGHT_TILES, bench_shape
 from tb.common.uvm import CYCLE_K, N_CYCLE_TILES, TxnSequence, conv_tile_limit, cycle_scale
 
 N_RANDOM_TILES = 12  # enough tiles to cross every flush/hand-off/backpressure overlap
@@ -224,9 +224,9 @@ class ConvLayerSeq(TxnSequence):
 N_SHORT_TILES = 16  # one-group tiles in a row: several times the R + C - 1 an array can hold
 N_ALTERNATING = 8  # tiles alternating one group and ALT_LONG_BEATS beats
 ALT_LONG_BEATS = 40  # long against every named array's R + C (16 at 8 x 8), short for Icarus
-N_IN_FLIGHT_TILES = 4
-#: the in-flight tests' beats per tile: the next tile must still be loading through the whole
-#: hold of BackpressureInFlightTest (R + C + OBUF_DEPTH + HOLD_MARGIN_CYCLES = 26 at 8 x 8)
+#: the in-flight tests' beats per tile: long against R + C (16 at 8 x 8), so the tile
+#: behind a finished one is still loading when BackpressureInFlightTest's stopped sink makes
+#: the array refuse input
 IN_FLIGHT_BEATS = 48
 
 
