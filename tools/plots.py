@@ -214,14 +214,17 @@ def eie_bench_plot(rows: list[dict], title: str, name: str) -> Path:
 
 def conv_bench_plot(rows: list[dict], title: str, name: str) -> Path:
     """``make bench-conv``: measured cycles per tile of gemm and nm_gemm per real conv layer,
-    bars, with the port-bound ideal of each as a black tick on its bar."""
+    bars, with the port-bound ideal of each as a black tick on its bar and the array before
+    overlapped tiles (a FORMULA, models.gemm.old_expected_cycles) as a hollow bar behind it."""
     fig, ax = _figure()
     layers = [f"{r['layer']} (K={r['k']})" for r in rows]
     width = 0.38
     for i, (blk, key, ideal) in enumerate((("gemm", "gemm_cycles_per_tile", "gemm_ideal"),
                                            ("nm_gemm 2:4", "nm_cycles_per_tile", "nm_ideal"))):
         xs = [j + (i - 0.5) * width for j in range(len(rows))]
-        ax.bar(xs, [r[key] for r in rows], width, label=f"{blk}: measured")
+        ax.bar(xs, [r[f"{key}_before_formula"] for r in rows], width, fill=False,
+               edgecolor=f"C{i}", linestyle="--", label=f"{blk}: before (formula)")
+        ax.bar(xs, [r[key] for r in rows], width, color=f"C{i}", label=f"{blk}: measured")
         ax.scatter(xs, [r[ideal] for r in rows], marker="_", s=400, color="black",
                    label="port-bound ideal" if i == 0 else None, zorder=3)
         for x, r in zip(xs, rows, strict=True):
@@ -229,5 +232,5 @@ def conv_bench_plot(rows: list[dict], title: str, name: str) -> Path:
                 ax.annotate(f"{r['speedup']:.2f}x", (x, r[key]), ha="center", va="bottom",
                             fontsize=7)
     ax.set_xticks(range(len(rows)), layers)
-    ax.set_ylabel("cycles per tile (measured, Verilator fast mode)")
+    ax.set_ylabel("cycles per tile (filled: measured, Verilator fast mode; dashed: formula)")
     return _save(fig, ax, title, name, legend_size=7)

@@ -12,7 +12,9 @@ Per layer and block: K (2:4: padded to whole groups of 4, K*n/m beats per tile),
 measured busy cycles (first input to last output of the one run, so one fill and drain
 included), cycles per tile, utilisation K / (cycles per tile) for gemm, nm_gemm's speed-up
 over gemm, the port-bound ideal per tile max(K, R) resp. max(K*n/m, R) (R output rows of one
-beat each) and the input port's bits per cycle (s_axis_tdata width) of each. The test fails
+beat each) and the input port's bits per cycle (s_axis_tdata width) of each. "Before" is a
+FORMULA, not a measurement: ``models.gemm.old_expected_cycles`` (the array before overlapped
+tiles) over the same tiles, one fill and drain included as in the measured figure. The test fails
 unless the measured cycles equal the block's cycle model (tolerance 0) and the cycles per tile
 are within 10 % of that ideal (issue 13's gate, as in bench-tiles).
 
@@ -38,6 +40,7 @@ from models.cnn_digits import (
     split_images,
 )
 from models.configs import get_config
+from models.gemm import old_expected_cycles
 from tools.plots import ROOT, conv_bench_plot, write_rows
 from zeroskip import linear
 
@@ -101,6 +104,8 @@ def test_bench_conv(seed):
         s_beats = k_s * NM[0] // NM[1]
         d_ct, s_ct = d.cycles_measured / d.transactions, s.cycles_measured / s.transactions
         d_ideal, s_ideal = max(k, R), max(s_beats, R)
+        d_old = old_expected_cycles(dense_p, [k] * d.transactions) / d.transactions
+        s_old = old_expected_cycles(dense_p, [s_beats] * s.transactions) / s.transactions
         for name_b, ct, ideal in (("gemm", d_ct, d_ideal), ("nm_gemm", s_ct, s_ideal)):
             assert ideal / ct >= GATE_SHARE, (
                 f"{name}: {name_b} {ct:.2f} cycles per tile, ideal {ideal}")
@@ -114,20 +119,27 @@ def test_bench_conv(seed):
             nm_cycles_model=s.cycles_model, nm_cycles_per_tile=round(s_ct, 3),
             nm_ideal=s_ideal, speedup=round(d_ct / s_ct, 4),
             speedup_ideal=round(d_ideal / s_ideal, 4),
+            gemm_cycles_per_tile_before_formula=round(d_old, 3),
+            nm_cycles_per_tile_before_formula=round(s_old, 3),
+            gemm_util_before_formula=round(k / d_old, 4),
+            speedup_before_formula=round(d_old / s_old, 4),
             gemm_in_bits=dense_p.in_width, nm_in_bits=nm_p.in_width,
             speedup_per_bit=round(d_ct / s_ct * dense_p.in_width / nm_p.in_width, 4)))
         h = conv_forward(w, h, stride, pad)  # the next layer's input: the float network's
     head = ("layer  shape      K  tiles  gemm cyc  c/t  ideal  util   K_nm beats  nm cyc  "
-            "c/t  ideal  speed-up  ideal  bits g/nm  per-bit\n" + "-" * 112)
+            "c/t  ideal  speed-up  ideal  bits g/nm  per-bit  before: util  speed-up\n"
+            + "-" * 136)
     lines = [f"{r['layer']:<6} {r['shape']:<8} {r['k']:>3} {r['gemm_tiles']:>6} "
              f"{r['gemm_cycles']:>9} {r['gemm_cycles_per_tile']:>5.2f} {r['gemm_ideal']:>5} "
              f"{r['gemm_util']:>6.3f} {r['k_nm']:>5} {r['nm_beats']:>5} {r['nm_cycles']:>7} "
              f"{r['nm_cycles_per_tile']:>5.2f} {r['nm_ideal']:>5} {r['speedup']:>9.3f} "
              f"{r['speedup_ideal']:>6.2f}  {r['gemm_in_bits']:>4}/{r['nm_in_bits']:<4} "
-             f"{r['speedup_per_bit']:>8.3f}" for r in rows]
+             f"{r['speedup_per_bit']:>8.3f}  {r['gemm_util_before_formula']:>12.3f} "
+             f"{r['speedup_before_formula']:>9.3f}" for r in rows]
     print(f"\ndigits CNN conv layers, {N_RTL} test images, {CONFIG} ({R}x{C}), {SIM} {MODE} "
           f"mode, no idle/backpressure, seed {seed}; c/t = measured cycles / tiles (one fill "
-          f"and drain included)\n{head}\n" + "\n".join(lines))
+          f"and drain included); before = FORMULA (models.gemm.old_expected_cycles), not "
+          f"measured\n{head}\n" + "\n".join(lines))
     print(f"test accuracy ({len(y)} images): float {acc['float']:.4f}, INT8 conv layers "
           f"{acc['int8']:.4f}, INT8 2:4-pruned conv layers (no fine-tuning) "
           f"{acc['int8_2of4']:.4f}")
